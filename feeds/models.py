@@ -1,0 +1,204 @@
+"""PLN accounts and sources, and the entries fetched from them.
+
+One `Feed` per normalized URL, shared by every member who registers it; a
+`Subscription` ties a member to a feed as an account (what they publish) or a
+source (what they learn from), shared with colleagues or not.
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member
+
+
+class Feed(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused after repeated errors")
+        RETIRED = "retired", _("Retired (gone or moved)")
+        LINK_ONLY = "link_only", _("Profile link, no public feed")
+
+    url = models.URLField(_("feed URL"), max_length=1000, unique=True, help_text=_("Normalized URL."))
+    site_url = models.URLField(_("site URL"), max_length=1000, blank=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    platform = models.CharField(_("platform"), max_length=30, default="blog", db_index=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    is_demo = models.BooleanField(
+        default=False, help_text=_("Bundled sample feed: ingested by seed_demo, never scheduled or fetched.")
+    )
+    # Fetch state.
+    next_fetch_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0, help_text=_("Consecutive errors."))
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    moved_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from")
+    hidden_at = models.DateTimeField(null=True, blank=True, help_text=_("Hidden from the organization by moderation."))
+    hidden_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "url"]
+        indexes = [models.Index(fields=["status", "next_fetch_at"], name="feed_due_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    @property
+    def host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.host or self.url
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def shared(self) -> "SubscriptionQuerySet":
+        """Visible to colleagues: shared, the member's sharing not paused, the
+        member active, the feed not hidden by moderation."""
+        return self.filter(
+            is_shared=True,
+            member__sharing_paused=False,
+            member__user__is_active=True,
+            feed__hidden_at__isnull=True,
+        )
+
+    def active(self) -> "SubscriptionQuerySet":
+        return self.filter(member__user__is_active=True)
+
+    def accounts(self) -> "SubscriptionQuerySet":
+        return self.filter(kind=Subscription.Kind.ACCOUNT)
+
+    def sources(self) -> "SubscriptionQuerySet":
+        return self.filter(kind=Subscription.Kind.SOURCE)
+
+
+class Subscription(models.Model):
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("Account (what I publish)")
+        SOURCE = "source", _("Source (what I learn from)")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="subscriptions")
+    feed = models.ForeignKey(Feed, on_delete=models.PROTECT, related_name="subscriptions")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.SOURCE)
+    is_shared = models.BooleanField(
+        _("shared with colleagues"),
+        default=False,
+        help_text=_("Accounts are shared by default; sources start private."),
+    )
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    profile_url = models.URLField(_("profile URL"), max_length=1000, blank=True)
+    handle = models.CharField(_("handle"), max_length=300, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-added_at"]
+        constraints = [models.UniqueConstraint(fields=["member", "feed"], name="subscription_unique_member_feed")]
+        indexes = [models.Index(fields=["feed", "is_shared"], name="subscription_feed_shared_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.feed} ({self.kind})"
+
+
+class EntryQuerySet(models.QuerySet):
+    def shared(self) -> "EntryQuerySet":
+        """Entries visible to the organization: from a feed at least one active
+        member shares, neither the entry nor the feed hidden."""
+        shared_subs = Subscription.objects.shared().filter(feed=OuterRef("feed"))
+        return self.filter(Exists(shared_subs), hidden_at__isnull=True, feed__hidden_at__isnull=True)
+
+    def of_kind(self, kind: str) -> "EntryQuerySet":
+        shared_subs = Subscription.objects.shared().filter(feed=OuterRef("feed"), kind=kind)
+        return self.filter(Exists(shared_subs))
+
+    def visible_q(self) -> Q:
+        return Q(hidden_at__isnull=True, feed__hidden_at__isnull=True)
+
+
+class Entry(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="entries")
+    identity = models.CharField(
+        max_length=500, help_text=_("The entry id, else its link, else a hash of title + published date.")
+    )
+    title = models.CharField(max_length=500, blank=True)
+    link = models.URLField(max_length=2000, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    summary = models.TextField(blank=True, help_text=_("Sanitized HTML."))
+    content = models.TextField(blank=True, help_text=_("Sanitized HTML."))
+    enclosure_url = models.URLField(max_length=2000, blank=True)
+    enclosure_type = models.CharField(max_length=100, blank=True)
+    image_url = models.URLField(max_length=2000, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text=_("Detects edits on re-fetch."))
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.TextField(blank=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name_plural = "entries"
+        constraints = [models.UniqueConstraint(fields=["feed", "identity"], name="entry_unique_feed_identity")]
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="entry_keyset_idx"),
+            models.Index(fields=["feed", "-published_at"], name="entry_feed_published_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.link or self.identity
+
+
+class EntryLink(models.Model):
+    """An outbound link found in an entry (normalized, tracking parameters
+    removed), for "what we are all reading"."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=2000)
+    domain = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "url"], name="entrylink_unique_entry_url")]
+        indexes = [models.Index(fields=["url"], name="entrylink_url_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class FetchLog(models.Model):
+    """One row per fetch attempt; kept 30 days."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("New or updated entries stored")
+        NOT_MODIFIED = "not_modified", _("Not modified")
+        ERROR = "error", _("Error")
+        GONE = "gone", _("Gone (410)")
+        MOVED = "moved", _("Moved permanently")
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="fetch_logs")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    bytes_received = models.PositiveIntegerField(default=0)
+    new_entries = models.PositiveIntegerField(default=0)
+    updated_entries = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.feed_id} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,63 @@
+"""django-allauth's pages, declared in the permission map.
+
+allauth enforces its own access rules (signed-in users are sent away from
+"sign in", anonymous ones from "change password"); we declare who reaches
+each page and what it shows, so the page checks cover them too.
+"""
+
+from django.urls import include, path
+
+from plnorg import permissions as perm
+
+SIGNED_IN_REDIRECTED = frozenset({perm.MEMBER})
+ANON_REDIRECTED = frozenset({perm.ANONYMOUS})
+
+
+def _sso_provider(user):
+    from allauth.socialaccount.models import SocialApp
+
+    app = SocialApp.objects.filter(provider="openid_connect").first()
+    return {"provider_id": app.provider_id} if app else None
+
+
+def _bad_key(user):
+    return {"key": "not-a-real-key"}
+
+
+def _bad_reset_key(user):
+    return {"uidb36": "zz", "key": "not-a-real-key"}
+
+
+def _public(text, **kw):
+    return perm.Access(roles=perm.PUBLIC, text=text, enforced_by_view=True, **kw)
+
+
+perm.register(
+    {
+        "account_login": _public("Sign in", redirects=SIGNED_IN_REDIRECTED),
+        "account_signup": _public("Sign up", redirects=SIGNED_IN_REDIRECTED),
+        "account_logout": _public("Sign out", redirects=ANON_REDIRECTED),
+        "account_inactive": _public("This account is inactive"),
+        "account_reauthenticate": _public("Confirm access", redirects=ANON_REDIRECTED),
+        "account_email": _public("Email addresses", redirects=ANON_REDIRECTED),
+        "account_email_verification_sent": _public("Verify your email address"),
+        "account_change_password": _public("Change password", redirects=ANON_REDIRECTED),
+        "account_set_password": _public("Password", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "account_reset_password": _public("Password reset"),
+        "account_confirm_login_code": _public("Sign in", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "account_confirm_email": _public("Confirm email address", sample=_bad_key),
+        "account_reset_password_from_key_done": _public("Password"),
+        "account_reset_password_from_key": _public("Bad token", sample=_bad_reset_key),
+        "account_reset_password_done": _public("Password reset"),
+        "socialaccount_login_cancelled": _public("Login cancelled"),
+        "socialaccount_login_error": _public("Third-party login failure", status=401),
+        "socialaccount_signup": _public("Sign up", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "socialaccount_connections": _public("Account connections", redirects=ANON_REDIRECTED),
+        "openid_connect_login": _public("Continue", sample=_sso_provider),
+        "openid_connect_callback": _public(
+            "Sign-in failed", sample=_sso_provider, redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})
+        ),
+    }
+)
+
+urlpatterns = [path("", include("allauth.urls"))]

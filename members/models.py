@@ -1,0 +1,251 @@
+"""People: users, teams, member profiles, roles and the email outbox."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+FACILITATORS = "Facilitators"
+LEADERS = "Leaders"
+ROLE_GROUPS = (FACILITATORS, LEADERS)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login. Email is the identifier; there is no username.
+
+    `is_staff` is reserved for admins. Facilitators and leaders are ordinary
+    users in the Facilitators / Leaders groups.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    is_staff = models.BooleanField(
+        _("admin"), default=False, help_text=_("Admins configure the organization and use the Django admin.")
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Deactivated users cannot sign in by any route.")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def in_group(self, name: str) -> bool:
+        # Cached per instance: role checks run several times per request.
+        cache = self.__dict__.setdefault("_group_names", None)
+        if cache is None:
+            cache = set(self.groups.values_list("name", flat=True)) if self.pk else set()
+            self.__dict__["_group_names"] = cache
+        return name in cache
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.in_group(FACILITATORS)
+
+    @property
+    def is_leader(self) -> bool:
+        return self.in_group(LEADERS)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.pk is not None and self.managed_teams.exists()
+
+    @property
+    def display_name(self) -> str:
+        member = getattr(self, "member", None)
+        return member.display_name if member and member.display_name else self.email.split("@")[0]
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+        help_text=_("Approves the team's PLN time. Their own time goes to the parent team's manager."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A team cannot be inside itself.")})
+            ancestor = ancestor.parent
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self) -> "MemberQuerySet":
+        return self.filter(user__is_active=True)
+
+
+class Member(models.Model):
+    """The profile of one person in the organization (one per user)."""
+
+    class Digest(models.TextChoices):
+        OFF = "off", _("No digest")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    bio = models.TextField(_("bio"), blank=True, max_length=2000)
+    interests = models.CharField(
+        _("interests"), max_length=300, blank=True, help_text=_("Comma-separated topics, e.g. data, teaching.")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Own pace: how often plnorg may speak up. Quiet defaults.
+    digest = models.CharField(_("digest"), max_length=8, choices=Digest.choices, default=Digest.OFF)
+    email_opt_outs = models.JSONField(
+        _("optional emails turned off"), default=list, blank=True, help_text=_("Kinds of optional email not wanted.")
+    )
+    quiet_mode = models.BooleanField(
+        _("quiet mode"), default=False, help_text=_("Hides nudges and badges. Never silences a chosen digest.")
+    )
+    sharing_paused = models.BooleanField(
+        _("sharing paused"), default=False, help_text=_("Hides everything this member shares from colleagues.")
+    )
+    introductions_opt_in = models.BooleanField(_("can be suggested for introductions"), default=False)
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.email.split("@")[0]
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def clean(self) -> None:
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("Unknown time zone.")})
+
+    def approver(self):
+        """Who approves this member's time: their team's manager, or, for the
+        manager themself, the parent team's manager; None means an admin."""
+        team = self.team
+        if team is None:
+            return None
+        if team.manager_id and team.manager_id != self.user_id:
+            return team.manager
+        parent = team.parent
+        while parent is not None:
+            if parent.manager_id and parent.manager_id != self.user_id:
+                return parent.manager
+            parent = parent.parent
+        return None
+
+
+class OutboundEmail(models.Model):
+    """The email outbox. Each email is written here in the same transaction as
+    the change that caused it and sent by a task, so a broker outage or a task
+    retry neither loses nor duplicates mail (idempotency_key is unique)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to = models.EmailField(_("recipient"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    kind = models.CharField(_("kind"), max_length=60, help_text=_("e.g. account_verification, digest"))
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text=_("List of {filename, content, mimetype} (text content only).")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"

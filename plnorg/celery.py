@@ -1,0 +1,31 @@
+"""The Celery application. Settings come from Django settings (namespace CELERY).
+
+The periodic schedule is declared here and nowhere else.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plnorg.settings")
+
+app = Celery("plnorg")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic task, in one place. Tasks look themselves up by name.
+app.conf.beat_schedule = {
+    "send-pending-email": {
+        "task": "members.send_pending_emails",
+        "schedule": 60.0,
+    },
+    "heartbeat": {
+        "task": "plnorg.beat_heartbeat",
+        "schedule": 60.0,
+    },
+    "purge-sent-email": {
+        "task": "members.purge_old_emails",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}

@@ -1,0 +1,60 @@
+"""What /healthz checks: the database, the cache and the broker."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from .models import Heartbeat
+
+
+def check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001
+        return f"database unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def check_cache() -> str | None:
+    # django-redis ignores errors for pages; here we ask the server directly.
+    client_getter = getattr(getattr(cache, "client", None), "get_client", None)
+    try:
+        if client_getter is not None:
+            client_getter(write=True).ping()
+        else:
+            cache.set("healthz", "1", 5)
+    except Exception as exc:  # noqa: BLE001
+        return f"cache unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def check_broker() -> str | None:
+    from plnorg.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+    except Exception as exc:  # noqa: BLE001
+        return f"broker unreachable: {exc.__class__.__name__}"
+    return None
+
+
+def health_report() -> tuple[bool, dict]:
+    started = time.monotonic()
+    checks = {"database": check_database(), "cache": check_cache(), "broker": check_broker()}
+    report: dict = {name: ("ok" if error is None else error) for name, error in checks.items()}
+    heartbeat = None
+    if checks["database"] is None:
+        heartbeat = Heartbeat.objects.filter(name="beat").values_list("beat_at", flat=True).first()
+    report["beat_last_run"] = heartbeat.isoformat() if heartbeat else None
+    report["beat_age_seconds"] = int((timezone.now() - heartbeat).total_seconds()) if heartbeat else None
+    report["mode"] = "embedded" if settings.EMBEDDED else "production"
+    report["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
+    failing = [name for name, error in checks.items() if error is not None]
+    report["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
+    return not failing, report

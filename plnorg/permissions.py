@@ -1,0 +1,126 @@
+"""The permission map: who may open every named URL.
+
+Every URL name in the project has exactly one entry here (or falls under a
+namespace entry such as the Django admin). `PermissionMapMiddleware` enforces
+the role part for every request, denying by default: a URL with no entry is
+refused. Object rules ("only my entries", "only my team", "only workshops I
+facilitate") are enforced by the views' querysets, which answer 404 for
+objects outside them; the entry names the rule so reviewers and tests see it.
+
+Each entry also says how to build a sample URL from the demo data (`sample`)
+and which text an allowed role must see (`text`). tests/plnorg/test_permissions.py
+walks every URL pattern against this map, and the page checks crawl from it.
+
+Roles: anonymous, member (any signed-in, active person), manager (manages a
+team), facilitator, leader, admin (is_staff). A signed-in person always has
+"member" as well as any others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from members.services import user_roles
+
+ANONYMOUS = "anonymous"
+MEMBER = "member"
+MANAGER = "manager"
+FACILITATOR = "facilitator"
+LEADER = "leader"
+ADMIN = "admin"
+
+PUBLIC = frozenset({ANONYMOUS, MEMBER})
+ANONYMOUS_ONLY = frozenset({ANONYMOUS})
+MEMBERS = frozenset({MEMBER})
+MANAGERS = frozenset({MANAGER, ADMIN})
+FACILITATORS = frozenset({FACILITATOR, ADMIN})
+LEADERS = frozenset({LEADER, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+Sample = Callable[[Any], dict[str, Any] | None]
+
+
+def no_args(user: Any) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may open one URL, how to build a sample of it, what it shows."""
+
+    roles: frozenset[str]
+    text: str = ""
+    sample: Sample = no_args
+    object_rule: str = ""
+    # Pages that only accept POST (actions) are not crawled with GET.
+    methods: tuple[str, ...] = ("GET",)
+    # Some pages answer something other than 200 on purpose to an allowed
+    # role (a redirect, a JSON body, an attachment).
+    content_type: str = "text/html"
+    # The status an allowed role gets (an error page answers 401 on purpose).
+    status: int = 200
+    # Allowed roles that the page nevertheless redirects (e.g. "sign in" for
+    # someone signed in); the crawler accepts the redirect.
+    redirects: frozenset[str] = field(default_factory=frozenset)
+    # allauth enforces its own rules on its pages; we only declare them.
+    enforced_by_view: bool = False
+
+    def allows(self, roles: set[str]) -> bool:
+        return bool(self.roles & roles)
+
+
+PERMISSIONS: dict[str, Access] = {}
+# Namespaces whose views carry their own, stricter checks.
+NAMESPACES: dict[str, Access] = {
+    "admin": Access(roles=ADMINS, text="Site administration", enforced_by_view=True),
+}
+
+
+def register(entries: dict[str, Access]) -> None:
+    """Apps add their entries from their urls module; a name may appear once."""
+    for name, access in entries.items():
+        if name in PERMISSIONS:
+            raise ValueError(f"permission map: {name!r} is declared twice")
+        PERMISSIONS[name] = access
+
+
+def access_for(view_name: str) -> Access | None:
+    if view_name in PERMISSIONS:
+        return PERMISSIONS[view_name]
+    namespace = view_name.split(":", 1)[0] if ":" in view_name else None
+    return NAMESPACES.get(namespace) if namespace else None
+
+
+class PermissionMapMiddleware:
+    """Enforce the role part of the permission map on every resolved view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None:
+            return None
+        access = access_for(match.view_name)
+        if access is None:
+            # Deny by default: a page nobody declared is a page nobody reviewed.
+            if settings.DEBUG:
+                raise PermissionDenied(f"{match.view_name} has no permission-map entry")
+            raise PermissionDenied
+        if access.enforced_by_view:
+            return None
+        roles = user_roles(request.user)
+        if access.allows(roles):
+            return None
+        if ANONYMOUS in roles:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import permissions as perm
+from . import views
+
+perm.register(
+    {
+        "landing": perm.Access(roles=perm.PUBLIC, text="personal learning network", redirects=frozenset({perm.MEMBER})),
+        "home": perm.Access(roles=perm.MEMBERS, text="Your PLN at a glance"),
+        "healthz": perm.Access(roles=perm.PUBLIC, text='"database"', content_type="application/json"),
+    }
+)
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("members.allauth_urls")),
+    path("", include("members.urls")),
+    path("", include("feeds.urls")),
+    path("", include("workshops.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "plnorg.views.error_403"
+handler404 = "plnorg.views.error_404"
+handler500 = "plnorg.views.error_500"

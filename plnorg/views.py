@@ -1,0 +1,47 @@
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from feeds.models import Subscription
+
+from .health import health_report
+
+
+def landing(request):
+    """Public page: what a PLN is and what plnorg offers."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    return render(request, "plnorg/landing.html")
+
+
+def home(request):
+    """A signed-in member's PLN at a glance."""
+    member = request.member
+    subscriptions = list(
+        Subscription.objects.filter(member=member).select_related("feed").order_by("kind", "-added_at")[:50]
+    )
+    context = {
+        "accounts": [s for s in subscriptions if s.kind == Subscription.Kind.ACCOUNT],
+        "sources": [s for s in subscriptions if s.kind == Subscription.Kind.SOURCE],
+    }
+    return render(request, "plnorg/home.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)
