@@ -28,7 +28,7 @@ PROD_CHECK_ENV = DEBUG=0 \
 	ALLOWED_HOSTS=plnorg.example.com SECURE_HSTS_SECONDS=31536000
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint fmt bench services test-deps check-deploy compose-config clean worker
+.PHONY: help run test pytest lint fmt bench services test-deps check-deploy compose-config clean
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve http://$(HOST):$(PORT) with a Celery worker"
@@ -102,6 +102,10 @@ test: test-deps services
 	$(MAKE) --no-print-directory check-deploy
 	$(MAKE) --no-print-directory compose-config
 	$(TEST_ENV) $(VENV)/bin/pytest --durations=20 $(PYTEST_ARGS)
+
+# Just pytest, for working on one area: make pytest PYTEST_ARGS="tests/feeds -x"
+pytest: $(VENV)/.installed-dev services
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev services
 	@for b in bench/*.py; do echo "== $$b"; $(TEST_ENV) FETCH_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8 $(PY) $$b || exit 1; done

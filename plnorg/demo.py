@@ -5,6 +5,8 @@ from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 
 def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
+    # Each app adds its part here, in dependency order (members -> feeds ->
+    # workshops -> plnorg), each idempotent.
     return {"members": members}
 
 
