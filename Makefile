@@ -28,7 +28,7 @@ PROD_CHECK_ENV = DEBUG=0 \
 	ALLOWED_HOSTS=plnorg.example.com SECURE_HSTS_SECONDS=31536000
 PYTEST_ARGS ?=
 
-.PHONY: help run test pytest lint fmt bench services test-deps check-deploy compose-config clean
+.PHONY: help run test pytest lint fmt bench services test-deps check-deploy compose-config clean prod-local prod-stop backup restore load
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve http://$(HOST):$(PORT) with a Celery worker"
@@ -109,6 +109,20 @@ pytest: $(VENV)/.installed-dev services
 
 bench: $(VENV)/.installed-dev services
 	@for b in bench/*.py; do echo "== $$b"; $(TEST_ENV) FETCH_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8 $(PY) $$b || exit 1; done
+
+# --- Production configuration on this machine (no Docker) -------------------
+prod-local: $(VENV)/.installed services
+	bin/prod-local
+
+prod-stop:
+	bin/prod-local stop
+
+backup: $(VENV)/.installed
+	set -a; eval "$$(bin/prod-local env)"; $(PY) manage.py backup --output var/prod/backups
+
+restore: $(VENV)/.installed
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/prod/backups/plnorg-..."; exit 1; }
+	set -a; eval "$$(bin/prod-local env)"; $(PY) manage.py restore $(BACKUP)
 
 clean:
 	rm -rf var/plnorg.sqlite3* var/celery var/celerybeat-schedule* tests/e2e/artifacts/*
