@@ -35,6 +35,13 @@ def _pg_env_and_args(alias: str = "default") -> tuple[dict[str, str], list[str]]
     return env, args
 
 
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(f"{name} is not installed (it comes with the PostgreSQL client package).")
+    return path
+
+
 def backup_create(*, destination: Path, alias: str = "default") -> Path:
     """Write <destination>/plnorg-<timestamp>/ with database.dump and uploads.tar.gz."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -42,8 +49,8 @@ def backup_create(*, destination: Path, alias: str = "default") -> Path:
     folder.mkdir(parents=True, exist_ok=False)
     env, args = _pg_env_and_args(alias)
     name = settings.DATABASES[alias]["NAME"]
-    result = subprocess.run(
-        ["pg_dump", "--format=custom", "--no-owner", "--file", str(folder / "database.dump"), *args, name],
+    result = subprocess.run(  # noqa: S603 - argv built from settings, no shell
+        [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(folder / "database.dump"), *args, name],
         env=env,
         capture_output=True,
         text=True,
@@ -69,7 +76,7 @@ def backup_restore(*, source: Path, alias: str = "default", database: str | None
     env, args = _pg_env_and_args(alias)
     name = database or settings.DATABASES[alias]["NAME"]
     connections.close_all()
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - argv built from settings, no shell
         [
             "pg_restore",
             "--clean",
