@@ -78,7 +78,7 @@ def backup_restore(*, source: Path, alias: str = "default", database: str | None
     connections.close_all()
     result = subprocess.run(  # noqa: S603 - argv built from settings, no shell
         [
-            "pg_restore",
+            _tool("pg_restore"),
             "--clean",
             "--if-exists",
             "--no-owner",
