@@ -28,6 +28,9 @@ def _bad_reset_key(user):
     return {"uidb36": "zz", "key": "not-a-real-key"}
 
 
+NOT_YET = frozenset({404})
+
+
 def _public(text, **kw):
     return perm.Access(roles=perm.PUBLIC, text=text, enforced_by_view=True, **kw)
 
@@ -53,6 +56,22 @@ perm.register(
         "socialaccount_login_error": _public("Third-party login failure", status=401),
         "socialaccount_signup": _public("Sign up", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
         "socialaccount_connections": _public("Account connections", redirects=ANON_REDIRECTED),
+        "mfa_index": _public("Two-factor authentication", redirects=ANON_REDIRECTED),
+        "mfa_authenticate": _public("Sign in", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "mfa_reauthenticate": _public("Confirm access", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "mfa_activate_totp": _public("Authenticator app", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})),
+        "mfa_deactivate_totp": _public(
+            also_ok=NOT_YET, text="Authenticator app", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})
+        ),
+        "mfa_view_recovery_codes": _public(
+            also_ok=NOT_YET, text="Recovery codes", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})
+        ),
+        "mfa_generate_recovery_codes": _public(
+            also_ok=NOT_YET, text="Recovery codes", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})
+        ),
+        "mfa_download_recovery_codes": _public(
+            also_ok=NOT_YET, text="Recovery codes", redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})
+        ),
         "openid_connect_login": _public("Continue", sample=_sso_provider),
         "openid_connect_callback": _public(
             "Sign-in failed", sample=_sso_provider, redirects=frozenset({perm.ANONYMOUS, perm.MEMBER})

@@ -249,3 +249,98 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+class OrganizationSettings(models.Model):
+    """Organization-wide switches admins change in the Django admin (one row).
+
+    People-analytics features can each be switched off; off hides them on
+    every page and stops their periodic tasks.
+    """
+
+    signup_domains = models.CharField(
+        _("extra sign-up domains"),
+        max_length=500,
+        blank=True,
+        help_text=_("Comma-separated, added to the SIGNUP_DOMAINS setting. Empty: only the setting applies."),
+    )
+    connectors_enabled = models.BooleanField(
+        _("connectors"), default=True, help_text=_("Identify members who bridge communities (shown as team counts).")
+    )
+    introduction_suggestions_enabled = models.BooleanField(
+        _("introduction suggestions"),
+        default=True,
+        help_text=_("Suggest who should meet whom (opted-in members only)."),
+    )
+    network_figures_enabled = models.BooleanField(
+        _("network figures"),
+        default=True,
+        help_text=_("Network health on the dashboard and the network view (aggregates of shared data)."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("organization settings")
+        verbose_name_plural = _("organization settings")
+
+    def __str__(self) -> str:
+        return str(_("Organization settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def get(cls) -> "OrganizationSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def signup_domain_list(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.signup_domains.split(",") if d.strip()]
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a sensitive action. Rows are only ever
+    inserted (members.audit.audit_record); the model refuses updates and
+    deletes, the admin is read-only, and on PostgreSQL a trigger refuses
+    UPDATE and DELETE as well."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True, help_text=_("Kept if the actor's account is deleted."))
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -65,6 +65,9 @@ class Access:
     content_type: str = "text/html"
     # The status an allowed role gets (an error page answers 401 on purpose).
     status: int = 200
+    # Further statuses an allowed role may get while a precondition does not
+    # hold (allauth answers 404 on "recovery codes" before MFA is set up).
+    also_ok: frozenset[int] = field(default_factory=frozenset)
     # Allowed roles that the page nevertheless redirects (e.g. "sign in" for
     # someone signed in); the crawler accepts the redirect.
     redirects: frozenset[str] = field(default_factory=frozenset)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "csp",
@@ -233,6 +234,13 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
 }
 # OpenID Connect providers are configured in the admin (Social applications).
+
+# Two-factor authentication (allauth.mfa): TOTP and recovery codes. Required
+# for admins and leaders who sign in with a password (members.middleware);
+# SSO users rely on their provider's MFA. WebAuthn is left off: allauth's
+# WebAuthn pages need inline scripts, which our strict CSP forbids.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
 
 # --- Internationalization ---------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,0 +1,75 @@
+"""Recording sensitive actions in the append-only audit log.
+
+Call `audit_record(...)` from the service that performs the action, inside its
+transaction, so the record exists exactly when the change does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEvent
+
+# Actions, so filters and the transparency page speak the same words.
+ROLE_GRANTED = "role.granted"
+ROLE_REVOKED = "role.revoked"
+ADMIN_CHANGED = "role.admin_changed"
+TEAM_MANAGER_CHANGED = "team.manager_changed"
+USER_DEACTIVATED = "user.deactivated"
+USER_REACTIVATED = "user.reactivated"
+DATA_EXPORTED = "data.exported"
+ACCOUNT_DELETED = "data.account_deleted"
+CONTENT_HIDDEN = "moderation.hidden"
+CONTENT_RESTORED = "moderation.restored"
+TIME_REOPENED = "time.reopened"
+TIME_ADMIN_EDITED = "time.admin_edited"
+WEEK_LOCK_CHANGED = "time.week_lock_changed"
+POLICY_CHANGED = "policy.changed"
+SSO_CHANGED = "sso.changed"
+SIGNUP_DOMAINS_CHANGED = "settings.signup_domains_changed"
+ANALYTICS_SWITCH_CHANGED = "settings.analytics_changed"
+MFA_RESET = "mfa.reset"
+AUDIT_EXPORTED = "audit.exported"
+
+
+def client_ip(request) -> str | None:
+    """The client's address as the proxy reports it (first X-Forwarded-For hop
+    behind our own proxy), else the socket peer."""
+    if request is None:
+        return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    return candidate or None
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: Any = None,
+    after: Any = None,
+    request=None,
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:300]
+    if actor is None and request is not None and getattr(request.user, "is_authenticated", False):
+        actor = request.user
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_email=getattr(actor, "email", "") or "",
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:300],
+        before=before,
+        after=after,
+        ip=client_ip(request),
+    )

@@ -1,0 +1,142 @@
+"""The audit log: each audited admin action writes exactly one record, and the
+log cannot be changed through the site or the database."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.db.utils import InternalError
+from django.urls import reverse
+
+from members import audit
+from members.models import AuditEvent, OrganizationSettings, Team, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _admin_post_user(client, user, **changes):
+    data = {
+        "email": user.email,
+        "is_active": "on" if changes.get("is_active", user.is_active) else "",
+        "is_staff": "on" if changes.get("is_staff", user.is_staff) else "",
+        "groups": [str(g.pk) for g in changes.get("groups", user.groups.all())],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }
+    data = {k: v for k, v in data.items() if v != ""}
+    return client.post(reverse("admin:members_user_change", args=[user.pk]), data, REMOTE_ADDR="10.1.2.3")
+
+
+def test_granting_a_role_in_the_admin_writes_one_record(client_as, persona_user):
+    admin_client = client_as("admin")
+    employee = persona_user("employee")
+    leaders = Group.objects.get(name="Leaders")
+
+    response = _admin_post_user(admin_client, employee, groups=[leaders])
+
+    assert response.status_code == 302
+    events = list(AuditEvent.objects.filter(object_id=str(employee.pk)))
+    assert [(e.action, e.actor_email, e.after, e.ip) for e in events] == [
+        (audit.ROLE_GRANTED, "admin@example.com", {"group": "Leaders"}, "10.1.2.3")
+    ]
+    assert events[0].object_type == "members.User"
+    assert events[0].object_repr == "employee@example.com"
+
+
+def test_deactivating_in_the_admin_is_audited(client_as, persona_user):
+    employee = persona_user("employee")
+    _admin_post_user(client_as("admin"), employee, is_active=False)
+    event = AuditEvent.objects.get(object_id=str(employee.pk))
+    assert (event.action, event.before, event.after) == (
+        audit.USER_DEACTIVATED,
+        {"is_active": True},
+        {"is_active": False},
+    )
+
+
+def test_changing_a_team_manager_is_audited(client_as):
+    team = Team.objects.get(name="Design")
+    new_manager = User.objects.get(email="gus@example.com")
+    response = client_as("admin").post(
+        reverse("admin:members_team_change", args=[team.pk]),
+        {"name": "Design", "manager": new_manager.pk, "parent": team.parent_id},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action=audit.TEAM_MANAGER_CHANGED)
+    assert (event.before, event.after) == ({"manager": "dora@example.com"}, {"manager": "gus@example.com"})
+
+
+def test_analytics_switch_change_is_audited(client_as):
+    OrganizationSettings.get()
+    response = client_as("admin").post(
+        reverse("admin:members_organizationsettings_change", args=[1]),
+        {"signup_domains": "", "introduction_suggestions_enabled": "on", "network_figures_enabled": "on"},
+    )
+    assert response.status_code == 302
+    events = list(AuditEvent.objects.filter(action=audit.ANALYTICS_SWITCH_CHANGED))
+    assert [(e.before, e.after) for e in events] == [({"connectors_enabled": True}, {"connectors_enabled": False})]
+    assert OrganizationSettings.get().connectors_enabled is False
+
+
+def test_mfa_reset_is_audited(client_as, persona_user):
+    from allauth.mfa.models import Authenticator
+
+    leader = persona_user("leader")
+    Authenticator.objects.create(user=leader, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client_as("admin").post(
+        reverse("admin:members_user_changelist"), {"action": "reset_mfa", "_selected_action": [leader.pk]}
+    )
+    assert not Authenticator.objects.filter(user=leader).exists()
+    event = AuditEvent.objects.get(action=audit.MFA_RESET)
+    assert event.before == {"authenticators": ["totp"]}
+
+
+def test_the_log_cannot_be_changed_through_the_admin(client_as):
+    event = audit.audit_record(action=audit.DATA_EXPORTED, object_repr="x")
+    admin_client = client_as("admin")
+    change = admin_client.post(reverse("admin:members_auditevent_change", args=[event.pk]), {"action": "forged"})
+    delete = admin_client.post(reverse("admin:members_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).action == audit.DATA_EXPORTED
+
+
+def test_the_log_cannot_be_changed_in_code_or_sql():
+    event = audit.audit_record(action=audit.DATA_EXPORTED, object_repr="x")
+    event.action = "forged"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="forged")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(InternalError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE members_auditevent SET action = 'forged' WHERE id = %s", [event.pk])
+    with pytest.raises(InternalError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM members_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).action == audit.DATA_EXPORTED
+
+
+def test_deleting_the_actor_keeps_the_record_with_their_email():
+    from tests.factories import UserFactory
+
+    actor = UserFactory(email="gone@example.org")
+    event = audit.audit_record(action=audit.DATA_EXPORTED, actor=actor, object_repr="x")
+    actor.delete()
+    event = AuditEvent.objects.get(pk=event.pk)
+    assert (event.actor_id, event.actor_email) == (None, "gone@example.org")
+
+
+def test_audit_csv_export_contains_the_rows(client_as):
+    audit.audit_record(action=audit.DATA_EXPORTED, object_repr="first")
+    audit.audit_record(action=audit.CONTENT_HIDDEN, object_repr="second")
+    ids = list(AuditEvent.objects.values_list("pk", flat=True))
+    response = client_as("admin").post(
+        reverse("admin:members_auditevent_changelist"), {"action": "export_csv", "_selected_action": ids}
+    )
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0] == "created_at,actor,action,object_type,object_id,object,before,after,ip"
+    assert [line.split(",")[2] for line in lines[1:]] == [audit.DATA_EXPORTED, audit.CONTENT_HIDDEN]
+    assert AuditEvent.objects.filter(action=audit.AUDIT_EXPORTED).count() == 1
