@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.MemberTimezoneMiddleware",
+    "members.middleware.MFARequiredMiddleware",
     "plnorg.permissions.PermissionMapMiddleware",
 ]
 
@@ -241,6 +242,8 @@ ACCOUNT_RATE_LIMITS = {
 # WebAuthn pages need inline scripts, which our strict CSP forbids.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
+# On by default; the embedded demo (DEBUG) turns it off so the demo logins work.
+MFA_REQUIRED_FOR_PRIVILEGED = env.bool("MFA_REQUIRED_FOR_PRIVILEGED", default=not DEBUG)
 
 # --- Internationalization ---------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -8,6 +8,7 @@ perm.register(
     {
         "landing": perm.Access(roles=perm.PUBLIC, text="personal learning network", redirects=frozenset({perm.MEMBER})),
         "home": perm.Access(roles=perm.MEMBERS, text="Your PLN at a glance"),
+        "admin_login": perm.Access(roles=perm.PUBLIC, text="Sign in", redirects=perm.PUBLIC),
         "healthz": perm.Access(roles=perm.PUBLIC, text='"database"', content_type="application/json"),
     }
 )
@@ -20,6 +21,9 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("feeds.urls")),
     path("", include("workshops.urls")),
+    # Admins sign in through allauth like everyone (so MFA applies), never
+    # through the admin's own password form.
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

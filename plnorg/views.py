@@ -15,6 +15,18 @@ def landing(request):
     return render(request, "plnorg/landing.html")
 
 
+def admin_login(request):
+    """The admin's login form is replaced by the site's sign-in (with MFA)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    target = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        return redirect(target if request.user.is_staff else "home")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+
+
 def home(request):
     """A signed-in member's PLN at a glance."""
     member = request.member
