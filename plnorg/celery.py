@@ -14,6 +14,15 @@ app = Celery("plnorg")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _connect_observability() -> None:
+    from plnorg.observability import connect_celery_signals
+
+    connect_celery_signals()
+
+
+_connect_observability()
+
 # Every periodic task, in one place. Tasks look themselves up by name.
 app.conf.beat_schedule = {
     "send-pending-email": {

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "plnorg.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -316,13 +317,35 @@ FETCH_ALLOWED_PRIVATE_NETWORKS = env.list("FETCH_ALLOWED_PRIVATE_NETWORKS", defa
 FETCH_USER_AGENT = env("FETCH_USER_AGENT", default=f"plnorg/1.0 (+{SITE_URL}; feed reader for {ORGANIZATION_NAME})")
 FETCH_PER_HOST_LIMIT = env.int("FETCH_PER_HOST_LIMIT", default=4)
 
-# --- Logging -------------------------------------------------------------------
+# --- Observability ---------------------------------------------------------------
+# Logs: one JSON object per line with the request id (LOG_FORMAT=plain for a
+# human-friendly console in development).
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "plnorg.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "plnorg.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Prometheus metrics at /metrics need this bearer token (no token: refused).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Combine samples of several gunicorn workers (prometheus_client multiprocess mode).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+# Optional error reporting.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+    )

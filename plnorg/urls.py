@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import metrics, views
 from . import permissions as perm
-from . import views
 
 perm.register(
     {
         "landing": perm.Access(roles=perm.PUBLIC, text="personal learning network", redirects=frozenset({perm.MEMBER})),
         "home": perm.Access(roles=perm.MEMBERS, text="Your PLN at a glance"),
         "admin_login": perm.Access(roles=perm.PUBLIC, text="Sign in", redirects=perm.PUBLIC),
+        "metrics": perm.Access(
+            roles=perm.PUBLIC, text="a valid token is required", status=403, content_type="text/plain"
+        ),
         "healthz": perm.Access(roles=perm.PUBLIC, text='"database"', content_type="application/json"),
     }
 )
@@ -17,6 +20,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("members.allauth_urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),

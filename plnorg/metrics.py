@@ -1,0 +1,112 @@
+"""Prometheus metrics at /metrics, protected by a bearer token (METRICS_TOKEN).
+
+Request latency is measured in each web process (set PROMETHEUS_MULTIPROC_DIR
+when gunicorn runs several workers so their samples are combined). Figures
+that live in the database or the broker (fetches by outcome, queue depth, beat
+heartbeat age, outbox backlog) are read at scrape time, so every web process
+reports the same truth whatever process did the work.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+REQUEST_LATENCY = Histogram(
+    "plnorg_request_duration_seconds",
+    "Time to answer a request, by route and status class.",
+    ["route", "status"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def observe_request(request, response, seconds: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    route = match.view_name if match else "unresolved"
+    REQUEST_LATENCY.labels(route=route, status=f"{response.status_code // 100}xx").observe(seconds)
+
+
+class DatabaseCollector:
+    """Gauges computed from the database and the broker at scrape time."""
+
+    def collect(self):
+        from feeds.models import FetchLog
+        from members.models import OutboundEmail
+
+        since = timezone.now() - timedelta(hours=24)
+        fetches = GaugeMetricFamily(
+            "plnorg_fetches_last_24h", "Feed fetches in the last 24 hours, by outcome.", labels=["outcome"]
+        )
+        counts = _fetch_counts(since)
+        for outcome, _label in FetchLog.Outcome.choices:
+            fetches.add_metric([outcome], counts.get(outcome, 0))
+        yield fetches
+        backlog = OutboundEmail.objects.filter(status__in=["pending", "sending"]).count()
+        yield GaugeMetricFamily("plnorg_outbox_backlog", "Emails waiting to be sent.", value=backlog)
+        depth = queue_depth()
+        if depth is not None:
+            yield GaugeMetricFamily("plnorg_queue_depth", "Tasks waiting in the Celery queue.", value=depth)
+        age = beat_age_seconds()
+        if age is not None:
+            yield GaugeMetricFamily("plnorg_beat_heartbeat_age_seconds", "Seconds since beat last ran.", value=age)
+
+
+def beat_age_seconds() -> int | None:
+    from .models import Heartbeat
+
+    beat_at = Heartbeat.objects.filter(name="beat").values_list("beat_at", flat=True).first()
+    return int((timezone.now() - beat_at).total_seconds()) if beat_at else None
+
+
+def queue_depth() -> int | None:
+    """Messages waiting in the default Celery queue (Redis broker only)."""
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        return None
+    from plnorg.celery import app
+
+    try:
+        with app.connection_for_read() as conn:
+            return int(conn.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
+    except Exception:  # noqa: BLE001 - a broker outage shows on /healthz; here we just omit the gauge
+        return None
+
+
+def _fetch_counts(since) -> dict[str, int]:
+    from django.db.models import Count
+
+    from feeds.models import FetchLog
+
+    rows = FetchLog.objects.filter(started_at__gte=since).values("outcome").annotate(n=Count("id"))
+    return {row["outcome"]: row["n"] for row in rows}
+
+
+def _registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(REQUEST_LATENCY)
+    registry.register(DatabaseCollector())
+    return registry
+
+
+@never_cache
+def metrics(request):
+    token = settings.METRICS_TOKEN
+    supplied = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+    if not token or not supplied or not hmac.compare_digest(token, supplied):
+        return HttpResponse(
+            "metrics: a valid token is required (Authorization: Bearer METRICS_TOKEN).\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,88 @@
+"""Structured logs with a request id that follows the work into Celery tasks.
+
+Every log line is one JSON object with `request_id` when one is known. The id
+comes from the proxy's `X-Request-ID` header when it looks sane, else a fresh
+one; it is echoed in the response and sent along with every task queued while
+handling the request, so a fetch or an email can be traced to its click.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        # Not reset on the way out: Django logs 4xx/5xx responses after the
+        # middleware chain returns, and those lines need the id too. The next
+        # request on this thread sets its own.
+        request_id_var.set(request_id)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        from .metrics import observe_request
+
+        observe_request(request, response, time.perf_counter() - started)
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id,
+    task fields when inside a task, and the exception if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "") or request_id_var.get(),
+        }
+        for key in ("task_name", "task_id"):
+            if hasattr(record, key):
+                payload[key] = getattr(record, key)
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def connect_celery_signals() -> None:
+    """Carry the request id from the publishing request into the task."""
+    from celery.signals import before_task_publish, task_postrun, task_prerun
+
+    @before_task_publish.connect(weak=False)
+    def _add_request_id(headers=None, **kwargs):
+        request_id = request_id_var.get()
+        if headers is not None and request_id and "request_id" not in headers:
+            headers["request_id"] = request_id
+
+    @task_prerun.connect(weak=False)
+    def _enter_task(task=None, **kwargs):
+        request_id = getattr(task.request, "request_id", None) or (task.request.headers or {}).get("request_id")
+        task.request._plnorg_rid_token = request_id_var.set(request_id or f"task-{task.request.id}")
+
+    @task_postrun.connect(weak=False)
+    def _leave_task(task=None, **kwargs):
+        token = getattr(task.request, "_plnorg_rid_token", None)
+        if token is not None:
+            request_id_var.reset(token)
