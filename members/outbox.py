@@ -120,7 +120,8 @@ def emails_send_pending(*, limit: int = 500) -> int:
     return sum(email_send(email_id=pk) for pk in ids)
 
 
-def emails_purge_sent(*, older_than_days: int = 90) -> int:
-    cutoff = timezone.now() - timedelta(days=older_than_days)
+def emails_purge_sent(*, older_than_days: int | None = None) -> int:
+    days = settings.OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT, sent_at__lt=cutoff).delete()
     return deleted

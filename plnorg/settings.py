@@ -317,6 +317,13 @@ FETCH_ALLOWED_PRIVATE_NETWORKS = env.list("FETCH_ALLOWED_PRIVATE_NETWORKS", defa
 FETCH_USER_AGENT = env("FETCH_USER_AGENT", default=f"plnorg/1.0 (+{SITE_URL}; feed reader for {ORGANIZATION_NAME})")
 FETCH_PER_HOST_LIMIT = env.int("FETCH_PER_HOST_LIMIT", default=4)
 
+# --- Retention (shown to every member on the transparency page) ----------------
+# Stream entries older than this are deleted nightly, except those picked,
+# saved or recommended (time entries keep their own copy of title and link).
+ENTRY_RETENTION_DAYS = env.int("ENTRY_RETENTION_DAYS", default=730)
+FETCH_LOG_RETENTION_DAYS = env.int("FETCH_LOG_RETENTION_DAYS", default=30)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=90)
+
 # --- Observability ---------------------------------------------------------------
 # Logs: one JSON object per line with the request id (LOG_FORMAT=plain for a
 # human-friendly console in development).
