@@ -9,6 +9,7 @@ perm.register(
         "landing": perm.Access(roles=perm.PUBLIC, text="personal learning network", redirects=frozenset({perm.MEMBER})),
         "home": perm.Access(roles=perm.MEMBERS, text="Your PLN at a glance"),
         "admin_login": perm.Access(roles=perm.PUBLIC, text="Sign in", redirects=perm.PUBLIC),
+        "transparency": perm.Access(roles=perm.MEMBERS, text="What plnorg records about you"),
         "metrics": perm.Access(
             roles=perm.PUBLIC, text="a valid token is required", status=403, content_type="text/plain"
         ),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("me/transparency/", views.transparency, name="transparency"),
     path("accounts/", include("members.allauth_urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),

@@ -40,6 +40,12 @@ def home(request):
     return render(request, "plnorg/home.html", context)
 
 
+def transparency(request):
+    from .transparency import transparency_report
+
+    return render(request, "plnorg/transparency.html", transparency_report(member=request.member))
+
+
 @never_cache
 @require_GET
 def healthz(request):
