@@ -111,6 +111,18 @@ def seed_people() -> dict[str, Member]:
     role_grant(user=members["ceo"].user, group_name=LEADERS)
     role_grant(user=members["facilitator"].user, group_name=FACILITATORS)
     role_grant(user=members["kofi"].user, group_name=FACILITATORS)
+    # The organization has been using plnorg for months: people joined over
+    # the last ~30 weeks (the newcomer this week), so charts show a history.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for index, (local, member) in enumerate(sorted(members.items())):
+        weeks_ago = 0 if local == "newcomer" else 30 - (index * 7) % 26
+        joined = now - timedelta(weeks=weeks_ago, hours=index)
+        Member.objects.filter(pk=member.pk).update(created_at=joined)
+        User.objects.filter(pk=member.user_id).update(date_joined=joined)
     # Demo members are varied in their time zones, as real ones are.
     for local, tz in {"chen": "Asia/Shanghai", "rhea": "Europe/Stockholm", "xavier": "America/New_York"}.items():
         Member.objects.filter(pk=members[local].pk).update(time_zone=tz)

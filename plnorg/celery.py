@@ -33,6 +33,18 @@ app.conf.beat_schedule = {
         "task": "plnorg.beat_heartbeat",
         "schedule": 60.0,
     },
+    "refresh-dashboard": {
+        "task": "plnorg.refresh_dashboard",
+        "schedule": crontab(minute="*/30"),
+    },
+    "schedule-due-feeds": {
+        "task": "feeds.schedule_due_feeds",
+        "schedule": 60.0,
+    },
+    "purge-fetch-logs": {
+        "task": "feeds.purge_fetch_logs",
+        "schedule": crontab(hour=3, minute=41),
+    },
     "purge-sent-email": {
         "task": "members.purge_old_emails",
         "schedule": crontab(hour=3, minute=17),

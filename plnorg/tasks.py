@@ -7,3 +7,10 @@ from .models import Heartbeat
 @shared_task(name="plnorg.beat_heartbeat")
 def beat_heartbeat() -> None:
     Heartbeat.objects.update_or_create(name="beat", defaults={"beat_at": timezone.now()})
+
+
+@shared_task(name="plnorg.refresh_dashboard")
+def refresh_dashboard() -> None:
+    from .dashboard import dashboard_refresh
+
+    dashboard_refresh()

@@ -1,0 +1,131 @@
+"""The leaders' dashboard and its CSV export (leaders and admins)."""
+
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import charts
+from .dashboard import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
+
+
+def _period(request) -> str:
+    period = request.GET.get("period", "4w")
+    return period if period in PERIODS else "4w"
+
+
+def _pct(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def dashboard(request):
+    period = _period(request)
+    snapshot = dashboard_snapshot(period=period)
+    data = snapshot.data
+    weeks = data["weekly"]["weeks"]
+    week_labels = [w["week"][5:] for w in weeks]
+    chart_list = [
+        {
+            "id": "participation",
+            "title": _("Participation rate per week (%)"),
+            "svg": charts.line_chart(
+                title=_("Participation rate per week, last 26 weeks"),
+                labels=week_labels,
+                series=[(_("participation %"), [_pct(w["participation_rate"]) for w in weeks])],
+            ),
+            "columns": [_("Week of"), _("Participation %")],
+            "rows": [[w["week"], _pct(w["participation_rate"])] for w in weeks],
+        },
+        {
+            "id": "entries",
+            "title": _("Shared entries per week"),
+            "svg": charts.line_chart(
+                title=_("Shared entries per week, last 26 weeks"),
+                labels=week_labels,
+                series=[(_("entries"), [w["entries"] for w in weeks])],
+            ),
+            "columns": [_("Week of"), _("Entries")],
+            "rows": [[w["week"], w["entries"]] for w in weeks],
+        },
+        {
+            "id": "platforms",
+            "title": _("Shared sources by platform"),
+            "svg": charts.bar_chart(
+                title=_("Shared sources by platform"),
+                labels=[p["platform"] for p in data["platforms"]],
+                values=[p["feeds"] for p in data["platforms"]],
+            ),
+            "columns": [_("Platform"), _("Feeds")],
+            "rows": [[p["platform"], p["feeds"]] for p in data["platforms"]],
+        },
+        {
+            "id": "teams",
+            "title": _("Participation by team (%)"),
+            "svg": charts.bar_chart(
+                title=_("Participation by team, teams of 5 or more"),
+                labels=[t["team"] for t in data["teams"]],
+                values=[_pct(t["participation_rate"]) for t in data["teams"]],
+                unit="%",
+            ),
+            "columns": [_("Team"), _("Members"), _("Participation %"), _("Active sharers")],
+            "rows": [
+                [t["team"], t["members"], _pct(t["participation_rate"]), t["active_sharers"]] for t in data["teams"]
+            ],
+        },
+    ]
+    chart_list.extend(_app_charts(data))
+    context = {
+        "period": period,
+        "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
+        "snapshot": snapshot,
+        "data": data,
+        "headline": data["headline"],
+        "charts": chart_list,
+        "checklist": setup_checklist() if request.user.is_staff else None,
+    }
+    return render(request, "plnorg/dashboard.html", context)
+
+
+def _app_charts(data: dict) -> list[dict]:
+    return []
+
+
+def dashboard_export(request):
+    period = _period(request)
+    data = dashboard_snapshot(period=period).data
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="plnorg-dashboard-{period}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["section", "figure", "current", "previous"])
+    head = data["headline"]
+    writer.writerow(
+        [
+            "headline",
+            "participation_rate",
+            head["participation_rate"]["current"],
+            head["participation_rate"]["previous"],
+        ]
+    )
+    writer.writerow(["headline", "members", head["members"], ""])
+    writer.writerow(["headline", "participating", head["participating"], ""])
+    for key in ("active_sharers", "entries"):
+        writer.writerow(["headline", key, head[key]["current"], head[key]["previous"]])
+    for key, value in sorted(data.get("extra_headline", {}).items()):
+        writer.writerow(["headline", key, value.get("current"), value.get("previous")])
+    for week in data["weekly"]["weeks"]:
+        writer.writerow(["weekly", f"participation_rate {week['week']}", week["participation_rate"], ""])
+        writer.writerow(["weekly", f"entries {week['week']}", week["entries"], ""])
+    for row in data["platforms"]:
+        writer.writerow(["platforms", row["platform"], row["feeds"], ""])
+    for row in data["teams"]:
+        writer.writerow(["teams", f"{row['team']} participation_rate", row["participation_rate"], ""])
+        writer.writerow(["teams", f"{row['team']} active_sharers", row["active_sharers"], ""])
+    network = data.get("network")
+    if network:
+        writer.writerow(["network", "portfolio", network["portfolio"]["current"], network["portfolio"]["previous"]])
+        for key in ("unique_reach", "diversity", "silo_index"):
+            writer.writerow(["network", key, network[key], ""])
+        writer.writerow(["network", "publishing_share", network["feed_health"]["publishing_share"], ""])
+        writer.writerow(["network", "failing_feeds", network["feed_health"]["failing"], ""])
+    return response

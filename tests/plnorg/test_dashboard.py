@@ -1,0 +1,123 @@
+"""Leaders' dashboard figures on a small hand-made organization."""
+
+import math
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from members.models import User
+from plnorg.dashboard import dashboard_compute, dashboard_refresh
+from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
+from tests.pages import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org():
+    """Team A (5), Team B (5), Team C (4). Demo people are switched off so the
+    figures below are exactly this data set."""
+    User.objects.update(is_active=False)
+    now = timezone.now()
+    long_ago = now - timedelta(days=400)
+    teams = {name: TeamFactory(name=name) for name in ("Team A", "Team B", "Team C")}
+    people = {}
+    for team, size in (("Team A", 5), ("Team B", 5), ("Team C", 4)):
+        for i in range(1, size + 1):
+            key = f"{team[-1].lower()}{i}"
+            people[key] = MemberFactory(team=teams[team], display_name=key)
+    type(people["a1"]).objects.filter(pk__in=[m.pk for m in people.values()]).update(created_at=long_ago)
+    feeds = {
+        "f1": FeedFactory(url="https://example.com/f1.xml", site_url="https://example.com/"),
+        "f2": FeedFactory(url="https://www.example.com/f2.xml", site_url="https://www.example.com/"),
+        "f3": FeedFactory(url="https://other.org/feed", site_url="https://other.org/"),
+        "f4": FeedFactory(url="https://third.net/rss", site_url="https://third.net/"),
+        "f5": FeedFactory(url="https://a5.blog/feed", site_url="https://a5.blog/", platform="mastodon"),
+        "f6": FeedFactory(url="https://b3.blog/feed", site_url="https://b3.blog/"),
+    }
+    shared_sources = {"a1": ["f1", "f2"], "a2": ["f1", "f2"], "a3": ["f1"], "b1": ["f3"], "b2": ["f3", "f4", "f1"]}
+    for who, feed_keys in shared_sources.items():
+        for key in feed_keys:
+            SubscriptionFactory(member=people[who], feed=feeds[key], kind="source", is_shared=True, added_at=long_ago)
+    SubscriptionFactory(member=people["a4"], feed=feeds["f4"], kind="source", is_shared=False, added_at=long_ago)
+    SubscriptionFactory(member=people["a5"], feed=feeds["f5"], kind="account", is_shared=True, added_at=long_ago)
+    SubscriptionFactory(member=people["b3"], feed=feeds["f6"], kind="account", is_shared=False, added_at=long_ago)
+    for days in (1, 2, 3):
+        EntryFactory(feed=feeds["f1"], published_at=now - timedelta(days=days))
+    EntryFactory(feed=feeds["f3"], published_at=now - timedelta(days=40))
+    EntryFactory(feed=feeds["f5"], published_at=now - timedelta(days=5))
+    EntryFactory(feed=feeds["f5"], published_at=now - timedelta(days=6))
+    EntryFactory(feed=feeds["f6"], published_at=now - timedelta(days=2))
+    return people
+
+
+def test_headline_figures(org):
+    data = dashboard_compute(period="4w")
+    head = data["headline"]
+    # a1 a2 a3 a4 a5 b1 b2 b3 have something registered (unshared counts as a
+    # plain count): 8 of 14 active members.
+    assert (head["participating"], head["members"]) == (8, 14)
+    assert head["participation_rate"]["current"] == round(8 / 14, 4)
+    # a5's shared account published; b3's account is not shared.
+    assert head["active_sharers"] == {"current": 1, "previous": 0, "change": 1}
+    # f1 (3, shared source) + f5 (2, shared account); f6 is unshared; f3's entry is older.
+    assert head["entries"] == {"current": 5, "previous": 1, "change": 4}
+
+
+def test_network_figures(org):
+    network = dashboard_compute(period="4w")["network"]
+    # Shared sources f1 (4 people), f2 (2), f3 (2), f4 (1): one of four is followed by one person.
+    assert network["unique_reach"] == 0.25
+    # Shared source subscriptions by domain: example.com 6, other.org 2, third.net 1.
+    p = [6 / 9, 2 / 9, 1 / 9]
+    assert network["diversity"] == round(math.exp(-sum(x * math.log(x) for x in p)), 2)
+    within = [1.0, 0.5, 0.5, 1 / 3]  # a1-a2, a1-a3, a2-a3, b1-b2
+    across = [0, 1 / 4, 0, 1 / 4, 0, 1 / 3]  # a1-b1, a1-b2, a2-b1, a2-b2, a3-b1, a3-b2
+    assert network["silo_index"] == round((sum(within) / 4) / (sum(across) / 6), 2)
+    assert network["portfolio"]["current"] == 5  # f1 f2 f3 f4 f5 (f4 through b2's shared subscription)
+
+
+def test_small_teams_never_appear_by_name(org):
+    data = dashboard_compute(period="4w")
+    assert [row["team"] for row in data["teams"]] == ["Team A", "Team B"]
+    team_a = data["teams"][0]
+    assert (team_a["members"], team_a["participation_rate"], team_a["active_sharers"]) == (5, 1.0, 1)
+    dashboard_refresh(periods=["4w"])
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(email="ceo@example.com"))
+    User.objects.filter(email="ceo@example.com").update(is_active=True)
+    page = text_of(client.get(reverse("dashboard")))
+    assert "Team A" in page and "Team B" in page
+    assert "Team C" not in page
+    csv_body = client.get(reverse("dashboard_export")).content.decode()
+    assert "Team C" not in csv_body
+    assert "teams,Team A participation_rate,1.0," in csv_body
+
+
+def test_network_switch_hides_network_figures(org):
+    from members.models import OrganizationSettings
+
+    settings_row = OrganizationSettings.get()
+    settings_row.network_figures_enabled = False
+    settings_row.save()
+    assert dashboard_compute(period="4w")["network"] is None
+
+
+@pytest.mark.parametrize("persona", ["employee", "manager", "facilitator"])
+def test_dashboard_and_export_refused_to_other_roles(persona, client_as):
+    client = client_as(persona)
+    page = client.get(reverse("dashboard"))
+    export = client.get(reverse("dashboard_export"))
+    assert (page.status_code, export.status_code) == (403, 403)
+    assert "You don't have access to this page" in text_of(page)
+
+
+def test_period_switch_and_snapshot_time(client_as):
+    client = client_as("leader")
+    quarter = client.get(reverse("dashboard") + "?period=quarter")
+    assert 'option value="quarter" selected' in quarter.content.decode()
+    assert "Figures computed" in text_of(quarter)
