@@ -316,6 +316,13 @@ CONTENT_SECURITY_POLICY = {
 FETCH_ALLOWED_PRIVATE_NETWORKS = env.list("FETCH_ALLOWED_PRIVATE_NETWORKS", default=[])
 FETCH_USER_AGENT = env("FETCH_USER_AGENT", default=f"plnorg/1.0 (+{SITE_URL}; feed reader for {ORGANIZATION_NAME})")
 FETCH_PER_HOST_LIMIT = env.int("FETCH_PER_HOST_LIMIT", default=4)
+# How long a claimed feed stays leased to its fetch task. Must exceed the fetch
+# task's hard time limit: a task lost with a dead worker or a restarted Redis
+# is simply claimed again when its lease expires.
+FETCH_LEASE_SECONDS = env.int("FETCH_LEASE_SECONDS", default=300)
+FETCH_CLAIM_BATCH = env.int("FETCH_CLAIM_BATCH", default=1000)
+FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
+FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
 
 # --- Retention (shown to every member on the transparency page) ----------------
 # Stream entries older than this are deleted nightly, except those picked,

@@ -1,0 +1,515 @@
+"""Fetch → parse → store: the service behind ``feeds.fetch_feed``.
+
+`feed_fetch(feed_id=...)` fetches one feed with the safe fetcher (conditional
+GET with the stored ETag / Last-Modified), parses and sanitizes the response
+(feeds.parse), stores the entries (feeds.store) and sets the next fetch time.
+The HTTP request and the parsing happen outside any database transaction;
+everything the fetch changes is then written in one short transaction, with
+its FetchLog row and any email to the feed's owners.
+
+Outcomes:
+
+- 200: entries stored; the next fetch adapts to how often the feed publishes
+  (15 minutes to 24 hours), never sooner than ``Cache-Control: max-age``.
+- 304: nothing parsed; only the timestamps and the schedule change.
+- 301/308 (the leading hops): the feed's URL changes. If another feed already
+  has the new URL, subscriptions move to it and this feed is retired, keeping
+  its entries.
+- 410: the feed is retired and its owners are told by email.
+- 429/503 and every error: exponential backoff with jitter up to 24 hours,
+  never sooner than ``Retry-After``; after 10 consecutive errors the feed is
+  paused and its owners are told why.
+
+`feed_ingest_document` stores a document we already have (the bundled demo
+feeds) through the same parse/sanitize/store path.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from members.outbox import email_enqueue
+
+from .fetch import FetchError, fetch, normalize_url
+from .models import Entry, Feed, FetchLog, Subscription
+from .parse import ParsedFeed, ParseError, parse_feed
+from .scheduler import host_slot
+from .store import entries_store, entry_published_at
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = timedelta(minutes=15)
+MAX_INTERVAL = timedelta(hours=24)
+DEFAULT_INTERVAL = timedelta(hours=1)
+BACKOFF_BASE = timedelta(minutes=5)
+# Servers' "come back later" hints are honoured up to this long.
+MAX_SERVER_HINT = timedelta(days=7)
+PAUSE_AFTER_ERRORS = 10
+FETCH_LOG_DAYS = 30
+FEED_PROBLEMS_EMAIL = "feed_problems"
+
+
+@dataclass
+class FetchOutcome:
+    feed_id: int
+    outcome: str  # a FetchLog.Outcome value
+    http_status: int | None = None
+    new_entries: int = 0
+    updated_entries: int = 0
+    error: str = ""
+    next_fetch_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------
+# Scheduling arithmetic
+# --------------------------------------------------------------------------
+
+
+def publishing_interval(published: list[datetime], *, now: datetime) -> timedelta:
+    """How long to wait before the next fetch, from the feed's recent dates.
+
+    Half the mean gap between the last (up to) ten entries, between 15 minutes
+    and 24 hours; a feed quiet for longer than its usual rhythm slows down.
+    """
+    dates = sorted((d for d in published if d is not None and d <= now), reverse=True)[:10]
+    if len(dates) < 2:
+        return DEFAULT_INTERVAL
+    mean_gap = (dates[0] - dates[-1]) / (len(dates) - 1)
+    interval = max(mean_gap / 2, (now - dates[0]) / 4)
+    return min(MAX_INTERVAL, max(MIN_INTERVAL, interval))
+
+
+def backoff_interval(error_count: int) -> timedelta:
+    """Exponential backoff with jitter: about 5 min, 10, 20 ... up to 24 hours."""
+    base = BACKOFF_BASE * (2 ** min(max(error_count - 1, 0), 16))
+    return min(MAX_INTERVAL, base * random.uniform(0.75, 1.25))
+
+
+def _max_age(headers: dict[str, str]) -> timedelta | None:
+    match = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", headers.get("cache-control", ""), re.IGNORECASE)
+    return timedelta(seconds=int(match.group(1))) if match else None
+
+
+def retry_after(headers: dict[str, str], *, now: datetime) -> timedelta | None:
+    """The Retry-After header as a delay (seconds or an HTTP date)."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(timedelta(0), when - now)
+
+
+def _not_before(interval: timedelta, *hints: timedelta | None) -> timedelta:
+    for hint in hints:
+        if hint is not None:
+            interval = max(interval, min(hint, MAX_SERVER_HINT))
+    return interval
+
+
+def _jittered(interval: timedelta) -> timedelta:
+    """±10 %, so feeds fetched together drift apart instead of arriving in waves."""
+    return interval * random.uniform(0.9, 1.1)
+
+
+# --------------------------------------------------------------------------
+# The service
+# --------------------------------------------------------------------------
+
+
+def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: float = 0.0) -> FetchOutcome | None:
+    """Fetch one feed now. Returns None when there is nothing to do.
+
+    ``lease`` is the ``next_fetch_at`` the scheduler set when it claimed the
+    feed; if the feed no longer carries it (fetched meanwhile, or claimed
+    again after the lease ran out), this call is a stale duplicate and does
+    nothing. Raises scheduler.HostBusy when the host has no free slot.
+    """
+    feed = Feed.objects.filter(pk=feed_id).first()
+    if feed is None or feed.is_demo or feed.status != Feed.Status.ACTIVE:
+        return None
+    if lease is not None and feed.next_fetch_at != datetime.fromisoformat(lease):
+        return None
+    started_at = timezone.now()
+    clock = time.monotonic()
+    with host_slot(feed.url, wait_seconds=host_wait_seconds):
+        try:
+            result = fetch(
+                feed.url,
+                etag=feed.etag or None,
+                last_modified=feed.last_modified or None,
+                max_bytes=settings.FEED_MAX_BYTES,
+                deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
+            )
+        except FetchError as exc:
+            return _record_error(feed, started_at=started_at, clock=clock, message=str(exc))
+    status = result.status
+    size = len(result.content)
+    if status == 304:
+        return _record_not_modified(feed, started_at=started_at, clock=clock, headers=result.headers)
+    if status == 410:
+        return _record_gone(feed, started_at=started_at, clock=clock)
+    if status in (429, 503):
+        message = (
+            "The server asked plnorg to slow down (429 Too Many Requests)."
+            if status == 429
+            else "The server is temporarily unavailable (503)."
+        )
+        return _record_error(
+            feed, started_at=started_at, clock=clock, message=message, http_status=status, headers=result.headers
+        )
+    if not 200 <= status < 300:
+        return _record_error(
+            feed,
+            started_at=started_at,
+            clock=clock,
+            message=_status_message(status),
+            http_status=status,
+            size=size,
+            headers=result.headers,
+        )
+    try:
+        parsed = parse_feed(result.content, url=result.url, content_type=result.headers.get("content-type", ""))
+    except ParseError as exc:
+        return _record_error(feed, started_at=started_at, clock=clock, message=str(exc), http_status=status, size=size)
+    moved_to = normalize_url(result.permanent_url) if result.redirects else ""
+    return _record_success(
+        feed,
+        parsed,
+        started_at=started_at,
+        clock=clock,
+        http_status=status,
+        size=size,
+        headers=result.headers,
+        moved_to=moved_to if moved_to and moved_to != feed.url else "",
+    )
+
+
+def feed_ingest_document(
+    *, feed: Feed, content: bytes, content_type: str = "", shift: timedelta | None = None
+) -> FetchOutcome:
+    """Store a feed document we already hold (the bundled demo feeds) through
+    the same parse/sanitize/store path as a fetch. ``shift`` moves every
+    entry's date (demo feeds are re-dated to look recent)."""
+    parsed = parse_feed(content, url=feed.url, content_type=content_type)
+    if shift:
+        for entry in parsed.entries:
+            if entry.published_at is not None:
+                entry.published_at += shift
+    return _record_success(
+        feed, parsed, started_at=timezone.now(), clock=time.monotonic(), http_status=None, size=len(content)
+    )
+
+
+def feed_fetch_timed_out(*, feed_id: int) -> FetchOutcome | None:
+    """The fetch task hit its time limit: record it like any other error."""
+    feed = Feed.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return None
+    return _record_error(
+        feed, started_at=timezone.now(), clock=time.monotonic(), message="Fetching the feed took too long."
+    )
+
+
+def feed_fetch_request(*, feed: Feed) -> bool:
+    """A member's "fetch now" / "try again": make the feed due now, at most
+    once a minute. Returns False when it was fetched or requested within the
+    last minute. A paused feed becomes active again with a clean slate."""
+    now = timezone.now()
+    # Requests within the minute are refused (a cache outage only drops this
+    # part: the last_fetched_at condition below still holds).
+    if cache.add(f"feeds:fetch-now:{feed.pk}", 1, 60) is False:
+        return False
+    lease_until = now + timedelta(seconds=settings.FETCH_LEASE_SECONDS)
+    with transaction.atomic():
+        changed = (
+            Feed.objects.filter(pk=feed.pk, is_demo=False, status__in=[Feed.Status.ACTIVE, Feed.Status.PAUSED])
+            .filter(Q(last_fetched_at__isnull=True) | Q(last_fetched_at__lt=now - timedelta(minutes=1)))
+            .update(status=Feed.Status.ACTIVE, error_count=0, next_fetch_at=lease_until)
+        )
+        if changed:
+            lease = lease_until.isoformat()
+            transaction.on_commit(lambda: _queue_fetch(feed_id=feed.pk, lease=lease))
+    return bool(changed)
+
+
+def _queue_fetch(*, feed_id: int, lease: str) -> None:
+    from .tasks import fetch_feed
+
+    try:
+        fetch_feed.apply_async(kwargs={"feed_id": feed_id, "lease": lease}, retry=False)
+    except Exception as exc:  # noqa: BLE001 - broker down: the lease expires and the scheduler claims it
+        log.warning("could not queue a fetch of feed %s now (%s); the scheduler will", feed_id, exc)
+
+
+def fetch_logs_purge(*, older_than_days: int = FETCH_LOG_DAYS) -> int:
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = FetchLog.objects.filter(started_at__lt=cutoff).delete()
+    return deleted
+
+
+# --------------------------------------------------------------------------
+# Recording outcomes (one short transaction each)
+# --------------------------------------------------------------------------
+
+
+def _duration_ms(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
+
+
+def _status_message(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "unexpected status"
+    if status == 404:
+        return "The feed address was not found (404). The site may have moved it."
+    if status in (401, 403):
+        return f"The site refused access to the feed ({status} {phrase})."
+    if status >= 500:
+        return f"The site had a server error ({status} {phrase})."
+    return f"The site answered {status} {phrase} instead of the feed."
+
+
+def _record_success(
+    feed: Feed,
+    parsed: ParsedFeed,
+    *,
+    started_at: datetime,
+    clock: float,
+    http_status: int | None,
+    size: int,
+    headers: dict[str, str] | None = None,
+    moved_to: str = "",
+) -> FetchOutcome:
+    headers = headers or {}
+    now = timezone.now()
+    with transaction.atomic():
+        feed = Feed.objects.select_for_update().get(pk=feed.pk)
+        target = feed
+        if moved_to:
+            target = _feed_move(feed, new_url=moved_to, started_at=started_at, clock=clock, http_status=http_status)
+            if target.pk != feed.pk:
+                target = Feed.objects.select_for_update().get(pk=target.pk)
+        stored = entries_store(feed=target, entries=parsed.entries, fetched_at=now)
+        dates = [entry_published_at(entry, now) for entry in parsed.entries]
+        interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
+        next_fetch_at = now + interval
+        newest = max(dates, default=None)
+        target.last_fetched_at = now
+        target.last_success_at = now
+        target.error_count = 0
+        target.last_error = ""
+        target.next_fetch_at = next_fetch_at
+        if http_status is not None:
+            target.etag = (headers.get("etag") or "")[:300]
+            target.last_modified = (headers.get("last-modified") or "")[:100]
+        if newest and (target.last_published_at is None or newest > target.last_published_at):
+            target.last_published_at = newest
+        if parsed.title and not target.title:
+            target.title = parsed.title
+        if parsed.site_url and not target.site_url:
+            target.site_url = parsed.site_url[:1000]
+        target.save(
+            update_fields=[
+                "url", "status", "last_fetched_at", "last_success_at", "error_count", "last_error", "next_fetch_at",
+                "etag", "last_modified", "last_published_at", "title", "site_url",
+            ]
+        )  # fmt: skip
+        FetchLog.objects.create(
+            feed=target,
+            started_at=started_at,
+            outcome=FetchLog.Outcome.OK if (stored.new or stored.updated) else FetchLog.Outcome.NOT_MODIFIED,
+            http_status=http_status,
+            duration_ms=_duration_ms(clock),
+            bytes_received=size,
+            new_entries=stored.new,
+            updated_entries=stored.updated,
+            error=parsed.warning,
+        )
+    return FetchOutcome(
+        feed_id=target.pk,
+        outcome=FetchLog.Outcome.MOVED if target.pk != feed.pk else FetchLog.Outcome.OK,
+        http_status=http_status,
+        new_entries=stored.new,
+        updated_entries=stored.updated,
+        error=parsed.warning,
+        next_fetch_at=target.next_fetch_at,
+    )
+
+
+def _feed_move(feed: Feed, *, new_url: str, started_at: datetime, clock: float, http_status: int | None) -> Feed:
+    """The feed moved permanently (301/308) to ``new_url``; returns the feed
+    that now stands for it. Runs inside the caller's transaction."""
+    target = Feed.objects.filter(url=new_url).exclude(pk=feed.pk).first()
+    if target is None:
+        try:
+            with transaction.atomic():
+                Feed.objects.filter(pk=feed.pk).update(url=new_url)
+            feed.url = new_url
+            return feed
+        except IntegrityError:  # another worker created or moved a feed there meanwhile
+            target = Feed.objects.get(url=new_url)
+    taken = Subscription.objects.filter(feed=target).values("member_id")
+    Subscription.objects.filter(feed=feed).exclude(member_id__in=taken).update(feed=target)
+    # Members already subscribed to the new URL keep that subscription.
+    Subscription.objects.filter(feed=feed).delete()
+    Feed.objects.filter(pk=feed.pk).update(
+        status=Feed.Status.RETIRED,
+        moved_to=target,
+        last_fetched_at=timezone.now(),
+        last_error=f"The feed moved permanently to {new_url}.",
+    )
+    FetchLog.objects.create(
+        feed=feed,
+        started_at=started_at,
+        outcome=FetchLog.Outcome.MOVED,
+        http_status=http_status,
+        duration_ms=_duration_ms(clock),
+        error=f"Moved permanently to {new_url}; merged into feed {target.pk}.",
+    )
+    return target
+
+
+def _record_not_modified(feed: Feed, *, started_at: datetime, clock: float, headers: dict[str, str]) -> FetchOutcome:
+    now = timezone.now()
+    dates = list(Entry.objects.filter(feed=feed).order_by("-published_at").values_list("published_at", flat=True)[:10])
+    interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
+    next_fetch_at = now + interval
+    with transaction.atomic():
+        Feed.objects.filter(pk=feed.pk).update(
+            last_fetched_at=now, last_success_at=now, error_count=0, last_error="", next_fetch_at=next_fetch_at
+        )
+        FetchLog.objects.create(
+            feed=feed,
+            started_at=started_at,
+            outcome=FetchLog.Outcome.NOT_MODIFIED,
+            http_status=304,
+            duration_ms=_duration_ms(clock),
+        )
+    return FetchOutcome(
+        feed_id=feed.pk, outcome=FetchLog.Outcome.NOT_MODIFIED, http_status=304, next_fetch_at=next_fetch_at
+    )
+
+
+def _record_gone(feed: Feed, *, started_at: datetime, clock: float) -> FetchOutcome:
+    now = timezone.now()
+    message = "The site says this feed is gone for good (410 Gone), so plnorg stopped fetching it."
+    with transaction.atomic():
+        Feed.objects.filter(pk=feed.pk).update(
+            status=Feed.Status.RETIRED, last_fetched_at=now, last_error=message, last_error_at=now
+        )
+        log_row = FetchLog.objects.create(
+            feed=feed,
+            started_at=started_at,
+            outcome=FetchLog.Outcome.GONE,
+            http_status=410,
+            duration_ms=_duration_ms(clock),
+            error=message,
+        )
+        _tell_owners(feed, event="gone", log_row=log_row, message=message)
+    return FetchOutcome(feed_id=feed.pk, outcome=FetchLog.Outcome.GONE, http_status=410, error=message)
+
+
+def _record_error(
+    feed: Feed,
+    *,
+    started_at: datetime,
+    clock: float,
+    message: str,
+    http_status: int | None = None,
+    size: int = 0,
+    headers: dict[str, str] | None = None,
+) -> FetchOutcome:
+    now = timezone.now()
+    headers = headers or {}
+    with transaction.atomic():
+        feed = Feed.objects.select_for_update().get(pk=feed.pk)
+        feed.error_count += 1
+        delay = _not_before(backoff_interval(feed.error_count), retry_after(headers, now=now), _max_age(headers))
+        feed.last_fetched_at = now
+        feed.last_error = message
+        feed.last_error_at = now
+        feed.next_fetch_at = now + delay
+        paused = feed.error_count >= PAUSE_AFTER_ERRORS and feed.status == Feed.Status.ACTIVE
+        if paused:
+            feed.status = Feed.Status.PAUSED
+        feed.save(
+            update_fields=["error_count", "last_fetched_at", "last_error", "last_error_at", "next_fetch_at", "status"]
+        )
+        log_row = FetchLog.objects.create(
+            feed=feed,
+            started_at=started_at,
+            outcome=FetchLog.Outcome.ERROR,
+            http_status=http_status,
+            duration_ms=_duration_ms(clock),
+            bytes_received=size,
+            error=message,
+        )
+        if paused:
+            _tell_owners(feed, event="paused", log_row=log_row, message=message)
+    return FetchOutcome(
+        feed_id=feed.pk,
+        outcome=FetchLog.Outcome.ERROR,
+        http_status=http_status,
+        error=message,
+        next_fetch_at=feed.next_fetch_at,
+    )
+
+
+def _tell_owners(feed: Feed, *, event: str, log_row: FetchLog, message: str) -> None:
+    """Email each member who registered the feed, unless they turned off
+    feed-problem emails. Inside the transaction that records the event."""
+    subscriptions = (
+        Subscription.objects.filter(feed=feed, member__user__is_active=True)
+        .select_related("member__user")
+        .order_by("pk")
+    )
+    name = feed.display_title
+    if event == "gone":
+        subject = f"{name} is gone"
+        what = "plnorg stopped fetching it. If the site moved its feed, add the new address in My PLN."
+    else:
+        subject = f"{name} is paused after repeated errors"
+        what = (
+            f"plnorg tried {PAUSE_AFTER_ERRORS} times in a row and paused it. "
+            'Open My PLN and press "Try again" once the site works again.'
+        )
+    for subscription in subscriptions:
+        member = subscription.member
+        if FEED_PROBLEMS_EMAIL in (member.email_opt_outs or []):
+            continue
+        body = (
+            f"Hello {member.name},\n\n"
+            f"The feed {name} ({feed.url}) that you registered in plnorg has a problem:\n\n"
+            f"{message}\n\n{what}\n\n"
+            f"You can turn off these emails in your preferences.\n"
+        )
+        email_enqueue(
+            to=member.user.email,
+            kind=FEED_PROBLEMS_EMAIL,
+            subject=subject,
+            body_text=body,
+            idempotency_key=f"feed-{event}:{log_row.pk}:{member.pk}",
+            user=member.user,
+        )

@@ -1,0 +1,48 @@
+"""Celery tasks for feeds: thin wrappers over the services.
+
+Worker safety: late acknowledgement and rejection on a lost worker (settings)
+mean a task whose worker died is delivered again; every task here is
+idempotent (the fetch checks its lease, entries are upserted), and the soft
+time limit lets a stuck fetch record its error before the hard limit kills it.
+"""
+
+import random
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from .ingest import feed_fetch, feed_fetch_timed_out, fetch_logs_purge
+from .scheduler import HostBusy, feeds_schedule_due
+
+# A fetch is bounded by FEED_FETCH_DEADLINE_SECONDS (30 s by default) well
+# inside these limits; the hard limit stays below the lease (300 s).
+FETCH_SOFT_TIME_LIMIT = 60
+FETCH_TIME_LIMIT = 90
+
+
+@shared_task(name="feeds.schedule_due_feeds", soft_time_limit=50, time_limit=55)
+def schedule_due_feeds() -> int:
+    return feeds_schedule_due()
+
+
+@shared_task(
+    name="feeds.fetch_feed",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=FETCH_SOFT_TIME_LIMIT,
+    time_limit=FETCH_TIME_LIMIT,
+)
+def fetch_feed(self, *, feed_id: int, lease: str | None = None) -> None:
+    try:
+        feed_fetch(feed_id=feed_id, lease=lease, host_wait_seconds=5)
+    except HostBusy:
+        # The host's slots are all taken: come back in a moment, same lease.
+        fetch_feed.apply_async(kwargs={"feed_id": feed_id, "lease": lease}, countdown=random.uniform(2, 6))
+    except SoftTimeLimitExceeded:
+        feed_fetch_timed_out(feed_id=feed_id)
+
+
+@shared_task(name="feeds.purge_fetch_logs")
+def purge_fetch_logs() -> int:
+    return fetch_logs_purge()
