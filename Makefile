@@ -108,7 +108,13 @@ pytest: $(VENV)/.installed-dev services
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev services
-	@for b in bench/*.py; do echo "== $$b"; $(TEST_ENV) FETCH_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8 $(PY) $$b || exit 1; done
+	@for b in $(filter-out bench/__init__.py bench/load.py bench/scale.py,$(wildcard bench/*.py)); do \
+		echo "== $$b"; $(TEST_ENV) FETCH_ALLOWED_PRIVATE_NETWORKS=127.0.0.0/8 $(PY) $$b || exit 1; done
+
+# Load the production setup (make prod-local; started here if not running).
+LOAD_ARGS ?=
+load: $(VENV)/.installed-dev services
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 # --- Production configuration on this machine (no Docker) -------------------
 prod-local: $(VENV)/.installed services
