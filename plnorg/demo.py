@@ -1,10 +1,17 @@
 """`seed_demo`: an example organization, idempotent. Each app adds its part."""
 
+from feeds.demo import seed_feeds
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
+
+# A string only one member's private feeds contain: no page but that member's
+# own may ever show it (the consent checks search every page for it).
+CONSENT_CANARY = "zz-canary-7f3a9"
+CANARY_OWNER = "victor"
 
 
 def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
+    seed_feeds(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.
     return {"members": members}
