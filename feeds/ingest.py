@@ -336,17 +336,18 @@ def _record_success(
                 "etag", "last_modified", "last_published_at", "title", "site_url",
             ]
         )  # fmt: skip
-        FetchLog.objects.create(
-            feed=target,
-            started_at=started_at,
-            outcome=FetchLog.Outcome.OK if (stored.new or stored.updated) else FetchLog.Outcome.NOT_MODIFIED,
-            http_status=http_status,
-            duration_ms=_duration_ms(clock),
-            bytes_received=size,
-            new_entries=stored.new,
-            updated_entries=stored.updated,
-            error=parsed.warning,
-        )
+        if http_status is not None:  # a fetch, not a bundled demo document
+            FetchLog.objects.create(
+                feed=target,
+                started_at=started_at,
+                outcome=FetchLog.Outcome.OK if (stored.new or stored.updated) else FetchLog.Outcome.NOT_MODIFIED,
+                http_status=http_status,
+                duration_ms=_duration_ms(clock),
+                bytes_received=size,
+                new_entries=stored.new,
+                updated_entries=stored.updated,
+                error=parsed.warning,
+            )
     return FetchOutcome(
         feed_id=target.pk,
         outcome=FetchLog.Outcome.MOVED if target.pk != feed.pk else FetchLog.Outcome.OK,

@@ -44,6 +44,15 @@ def check_broker() -> str | None:
     return None
 
 
+def queue_depth() -> int | str:
+    """Tasks waiting in the Celery queue (LLEN in Redis); "n/a" on the
+    filesystem broker or when Redis does not answer."""
+    from feeds.scheduler import queue_depth as redis_queue_depth
+
+    depth = redis_queue_depth() if settings.CELERY_BROKER_URL.startswith("redis") else None
+    return "n/a" if depth is None else depth
+
+
 def health_report() -> tuple[bool, dict]:
     started = time.monotonic()
     checks = {"database": check_database(), "cache": check_cache(), "broker": check_broker()}
@@ -53,6 +62,7 @@ def health_report() -> tuple[bool, dict]:
         heartbeat = Heartbeat.objects.filter(name="beat").values_list("beat_at", flat=True).first()
     report["beat_last_run"] = heartbeat.isoformat() if heartbeat else None
     report["beat_age_seconds"] = int((timezone.now() - heartbeat).total_seconds()) if heartbeat else None
+    report["queue_depth"] = queue_depth()
     report["mode"] = "embedded" if settings.EMBEDDED else "production"
     report["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
     failing = [name for name, error in checks.items() if error is not None]

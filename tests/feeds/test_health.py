@@ -1,0 +1,143 @@
+"""Feed health: the include, "fetch now" / "try again", the admin list, /healthz."""
+
+import json
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import timezone
+
+from feeds.models import Feed
+from tests.factories import FeedFactory, SubscriptionFactory
+from tests.pages import text_of
+
+
+@pytest.fixture
+def member_feed(db):
+    subscription = SubscriptionFactory(feed=FeedFactory(title="Ana's blog"))
+    client = Client()
+    client.force_login(subscription.member.user)
+    return client, subscription.feed
+
+
+@pytest.mark.django_db
+def test_fetch_now_leases_the_feed_and_says_so(member_feed):
+    client, feed = member_feed
+    Feed.objects.filter(pk=feed.pk).update(next_fetch_at=timezone.now() + timezone.timedelta(hours=20))
+
+    response = client.post(f"/feeds/{feed.pk}/fetch-now/", {"next": "/home/"}, follow=True)
+
+    feed.refresh_from_db()
+    assert "Ana's blog will be fetched in a moment." in text_of(response)
+    assert feed.next_fetch_at < timezone.now() + timezone.timedelta(minutes=6)
+
+
+@pytest.mark.django_db
+def test_fetch_now_at_most_once_a_minute(member_feed):
+    client, feed = member_feed
+    client.post(f"/feeds/{feed.pk}/fetch-now/", {"next": "/home/"})
+
+    response = client.post(f"/feeds/{feed.pk}/fetch-now/", {"next": "/home/"}, follow=True)
+
+    assert "Ana's blog was fetched less than a minute ago." in text_of(response)
+
+
+@pytest.mark.django_db
+def test_try_again_reactivates_a_paused_feed(member_feed):
+    client, feed = member_feed
+    Feed.objects.filter(pk=feed.pk).update(status="paused", error_count=10)
+
+    client.post(f"/feeds/{feed.pk}/fetch-now/", {"next": "/home/"})
+
+    feed.refresh_from_db()
+    assert (feed.status, feed.error_count) == ("active", 0)
+
+
+@pytest.mark.django_db
+def test_fetch_now_of_someone_elses_feed_is_not_found(member_feed, client_as):
+    _, feed = member_feed
+
+    response = client_as("employee").post(f"/feeds/{feed.pk}/fetch-now/")
+
+    assert response.status_code == 404
+    assert Feed.objects.get(pk=feed.pk).last_fetched_at is None
+
+
+@pytest.mark.django_db
+def test_fetch_now_of_a_sample_feed_explains(client_as, persona_user):
+    feed = Feed.objects.filter(is_demo=True, subscriptions__member__user=persona_user("employee")).first()
+    before = feed.next_fetch_at
+
+    response = client_as("employee").post(f"/feeds/{feed.pk}/fetch-now/", {"next": "/home/"}, follow=True)
+
+    assert "is a sample feed; plnorg does not fetch it." in text_of(response)
+    assert Feed.objects.get(pk=feed.pk).next_fetch_at == before
+
+
+@pytest.mark.django_db
+def test_fetch_now_refuses_get(member_feed):
+    client, feed = member_feed
+    assert client.get(f"/feeds/{feed.pk}/fetch-now/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_health_include_shows_error_and_try_again():
+    feed = FeedFactory(
+        status="paused",
+        error_count=10,
+        last_error="The server answered 500 Internal Server Error.",
+        last_error_at=timezone.now(),
+    )
+
+    text = text_of(render_to_string("feeds/includes/feed_health.html", {"feed": feed, "next": "/x/"}))
+
+    assert "Paused after repeated errors" in text
+    assert "Last problem The server answered 500 Internal Server Error." in text
+    assert "Not fetched yet" in text
+    assert "Try again" in text
+    assert "Fetch now" not in text
+
+
+@pytest.mark.django_db
+def test_health_include_active_feed_shows_next_fetch_and_fetch_now():
+    feed = FeedFactory(last_success_at=timezone.now())
+
+    text = text_of(render_to_string("feeds/includes/feed_health.html", {"feed": feed}))
+
+    assert "Status Active Last success now Next fetch now" in text
+    assert "Fetch now" in text
+
+
+@pytest.mark.django_db
+def test_admin_feed_health_filters(client_as):
+    FeedFactory(title="Broken feed", error_count=3)
+    FeedFactory(title="Paused feed", status="paused", error_count=10)
+    FeedFactory(title="Gone feed", status="retired")
+    FeedFactory(title="Fresh feed")
+    client = client_as("admin")
+
+    shown = {}
+    for value in ("failing", "paused", "retired", "never"):
+        text = text_of(client.get(f"/admin/feeds/feed/?health={value}"))
+        shown[value] = {t for t in ("Broken feed", "Paused feed", "Gone feed", "Fresh feed") if t in text}
+
+    assert shown == {
+        "failing": {"Broken feed"},
+        "paused": {"Paused feed"},
+        "retired": {"Gone feed"},
+        "never": {"Broken feed", "Paused feed", "Gone feed", "Fresh feed"},
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_reports_queue_depth(client, settings):
+    from feeds.scheduler import _redis
+
+    _redis().delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+    _redis().rpush(settings.CELERY_TASK_DEFAULT_QUEUE, "a", "b")
+    try:
+        report = json.loads(client.get("/healthz").content)
+    finally:
+        _redis().delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+    assert report["queue_depth"] == 2
+    assert "beat_last_run" in report
