@@ -163,7 +163,18 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # Queueing a task (apply_async) with Redis down fails within about a
+        # second instead of retrying forever; the outbox sweep and the feed
+        # scheduler pick up what could not be queued. Workers reconnect on
+        # their own (CELERY_BROKER_CONNECTION_MAX_RETRIES), unaffected.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "socket_connect_timeout": 2,
+    }
 else:
     # Embedded mode: a broker made of folders, no Redis needed.
     for folder in ("celery/out", "celery/processed"):
@@ -176,6 +187,7 @@ else:
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="plnorg")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -225,7 +237,9 @@ ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "members.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
-SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# An SSO email counts as verified when the provider says so (email_verified,
+# see members.adapters); otherwise the member confirms it like any sign-up.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_ONLY = False
 # Sign-up (by password or SSO) is limited to these email domains when set.
