@@ -202,3 +202,110 @@ class FetchLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed_id} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- Curation: picks, saves, recommendations, starter packs, feeds out -------
+# (feeds/curation.py holds the workflows; see its docstring.)
+
+
+class Pick(models.Model):
+    """A facilitator pins an entry for everyone, with a short note on why it
+    matters for us. One pick per entry."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="pick")
+    picked_by = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="picks_made"
+    )
+    note = models.CharField(_("why this matters for us"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"pick: {self.entry}"
+
+
+class SavedEntry(models.Model):
+    """An entry a member keeps for later (private to them)."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="saved_entries")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="saves")
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-saved_at", "-id"]
+        verbose_name_plural = "saved entries"
+        constraints = [models.UniqueConstraint(fields=["member", "entry"], name="savedentry_unique_member_entry")]
+
+    def __str__(self) -> str:
+        return f"{self.member} saved {self.entry}"
+
+
+class Recommendation(models.Model):
+    """One member points a colleague at an entry, with a note. The recipient
+    sees it on their home page and in their digest until they dismiss it."""
+
+    sender = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="recommendations_sent")
+    recipient = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="recommendations_received")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="recommendations")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "recipient", "entry"], name="recommendation_unique_sender_recipient_entry"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "dismissed_at"], name="recommendation_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}: {self.entry}"
+
+
+class StarterPack(models.Model):
+    """Sources on one topic, bundled by facilitators for newcomers."""
+
+    title = models.CharField(_("title"), max_length=200)
+    topic = models.CharField(_("topic"), max_length=40, blank=True)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    created_by = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="starter_packs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StarterPackItem(models.Model):
+    pack = models.ForeignKey(StarterPack, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: a feed in a pack is kept even when its last subscriber leaves.
+    feed = models.ForeignKey(Feed, on_delete=models.PROTECT, related_name="starter_pack_items")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["pack", "feed"], name="starterpackitem_unique_pack_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.pack}: {self.feed}"
+
+
+class FeedToken(models.Model):
+    """The secret in a member's feed-reader URLs (Atom out). Resetting it
+    replaces the token; it stops working when the member is deactivated."""
+
+    member = models.OneToOneField("members.Member", on_delete=models.CASCADE, related_name="feed_token")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"feed token of {self.member}"
