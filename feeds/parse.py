@@ -137,25 +137,26 @@ def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFee
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    entries_raw = result.get("entries") or []
+    channel = result.get("feed") or {}
+    site_url = clean_url(channel.get("link"), url)
+    entries = _unique(
+        [_rss_entry(raw, feed_url=url, site_url=site_url) for raw in (result.get("entries") or [])[:MAX_ENTRIES]]
+    )
     warning = ""
     if result.get("bozo"):
         reason = _bozo_reason(result.get("bozo_exception"))
-        if not entries_raw:
+        if not entries:
             if not result.get("version"):
                 raise ParseError(f"The address did not return a feed plnorg could read ({reason}).")
             raise ParseError(f"The feed could not be read ({reason}) and no entries were found in it.")
-        count = len(entries_raw)
+        count = len(entries)
         warning = f"The feed has errors ({reason}), but {count} {'entry' if count == 1 else 'entries'} could be read."
-    elif not result.get("version") and not entries_raw:
+    elif not result.get("version") and not entries:
         raise ParseError("The address did not return a feed (RSS, Atom or JSON Feed).")
-    channel = result.get("feed") or {}
-    site_url = clean_url(channel.get("link"), url)
-    entries = [_rss_entry(raw, feed_url=url, site_url=site_url) for raw in entries_raw[:MAX_ENTRIES]]
     return ParsedFeed(
         title=plain_text(channel.get("title"), max_length=300),
         site_url=site_url,
-        entries=_unique(entries),
+        entries=entries,
         format=result.get("version") or "unknown",
         warning=warning,
     )
@@ -170,10 +171,12 @@ def _bozo_reason(exc: BaseException | None) -> str:
 
 
 def _unique(entries: list[ParsedEntry]) -> list[ParsedEntry]:
-    """One entry per identity (feeds do repeat GUIDs); the first one wins."""
+    """One entry per identity (feeds do repeat GUIDs); the first one wins.
+    Entries with nothing to show (no title, link, text or enclosure) are dropped."""
     seen: dict[str, ParsedEntry] = {}
     for entry in entries:
-        seen.setdefault(entry.identity, entry)
+        if entry.title or entry.link or entry.summary or entry.content or entry.enclosure_url:
+            seen.setdefault(entry.identity, entry)
     return list(seen.values())
 
 
