@@ -65,6 +65,16 @@ def _oidc_claims(sociallogin) -> dict:
     return extra.get("userinfo") or extra.get("id_token") or extra
 
 
+def _provider_email(sociallogin) -> str:
+    """The email the provider sent. allauth blanks `user.email` when our
+    clean_email refuses the domain, so read the claims as well."""
+    email = sociallogin.user.email if sociallogin.user is not None else ""
+    if not email:
+        claims = _oidc_claims(sociallogin)
+        email = claims.get("email") if isinstance(claims.get("email"), str) else ""
+    return (email or "").strip().lower()
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def clean_email(self, email: str) -> str:
         email = super().clean_email(email).lower()
@@ -135,7 +145,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
     def pre_social_login(self, request, sociallogin) -> None:
-        email = (sociallogin.user.email or "").lower()
+        email = _provider_email(sociallogin)
         if not sociallogin.is_existing and email and not email_domain_allowed(email):
             raise ImmediateHttpResponse(
                 render(request, "members/signup_refused.html", {"message": domain_refusal_message()}, status=403)
@@ -144,7 +154,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(render(request, "account/account_inactive.html", status=403))
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        email = (sociallogin.user.email or "").lower()
+        email = _provider_email(sociallogin)
         return bool(email) and email_domain_allowed(email)
 
     def save_user(self, request, sociallogin, form=None):
