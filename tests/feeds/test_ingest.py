@@ -16,7 +16,7 @@ from feeds.ingest import (
     publishing_interval,
     retry_after,
 )
-from feeds.models import Entry, EntryLink, FetchLog, Subscription
+from feeds.models import Entry, EntryLink, Feed, FetchLog, Subscription
 from members.models import OutboundEmail
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory
 from tests.feeds.servers import FeedServer, numbered_items, redirect, rss
@@ -302,3 +302,31 @@ def test_retry_after_parses_seconds_and_dates():
     later = (now + timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert retry_after({"retry-after": later}, now=now) == timedelta(hours=1)
     assert retry_after({"retry-after": "soon"}, now=now) is None
+
+
+@pytest.mark.django_db
+def test_fetch_feeds_sync_prints_the_summary_line(local):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    server = local()
+    FeedFactory(url=server.set("/a.xml", rss(numbered_items(3)), etag='"a"'))
+    FeedFactory(url=server.set("/b.xml", b"broken", status=500))
+    FeedFactory(
+        url=server.set("/c.xml", rss(numbered_items(1, prefix="c"))), next_fetch_at=timezone.now() + timedelta(hours=3)
+    )
+    first, second = StringIO(), StringIO()
+
+    call_command("fetch_feeds", "--all", "--sync", stdout=first)
+    Feed.objects.update(next_fetch_at=timezone.now() - timedelta(seconds=1), error_count=0)
+    call_command("fetch_feeds", "--sync", stdout=second)
+
+    assert (
+        first.getvalue().strip().splitlines()[-1]
+        == "fetched 3 feeds: 4 new entries, 0 updated, 0 not modified, 1 errors"
+    )
+    assert (
+        second.getvalue().strip().splitlines()[-1]
+        == "fetched 3 feeds: 0 new entries, 0 updated, 2 not modified, 1 errors"
+    )
