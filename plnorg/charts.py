@@ -28,7 +28,7 @@ def bar_chart(
     usable = width - label_width - 70
     parts = [
         f'<svg role="img" aria-labelledby="t-{id(labels)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="t-{id(labels)}">{escape(title)}</title>',
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -63,7 +63,7 @@ def line_chart(
     markers = ["circle", "square", "triangle"]
     out = [
         f'<svg role="img" aria-labelledby="t-{id(series)}" viewBox="0 0 {width} {height + 20 * len(series)}" '
-        f'width="{width}" height="{height + 20 * len(series)}" xmlns="http://www.w3.org/2000/svg">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="t-{id(series)}">{escape(title)}</title>',
         f'<line class="axis" x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}"></line>',
         f'<line class="axis" x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}"></line>',
@@ -72,7 +72,8 @@ def line_chart(
     ]
     step = max(1, len(labels) // 6)
     for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
+        # Every step-th label, and the last one unless it would touch its neighbour.
+        if i % step == 0 or (i == len(labels) - 1 and i % step >= step // 2):
             x = left + plot_w * i / n
             out.append(f'<text x="{x:.0f}" y="{top_pad + plot_h + 16}" text-anchor="middle">{escape(label)}</text>')
     for s, (name, values) in enumerate(series):
