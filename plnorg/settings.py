@@ -131,13 +131,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 # A separate Redis (allkeys-lru). Exceptions are ignored so a cache outage
-# slows pages down but never breaks them (or login); sessions live in the DB.
+# slows pages down but never breaks them (or login: plnorg.cache makes
+# cache.add, which allauth's rate limits lock with, fail open); sessions live
+# in the DB.
 CACHE_URL = env("CACHE_URL", default="")
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="plnorg")
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "plnorg.cache.FailOpenRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {

@@ -66,3 +66,42 @@ def client_as(client, persona_user):
         return c
 
     return make
+
+
+# Nothing listens on the discard port: connecting is refused at once.
+CLOSED_PORT_REDIS_URL = "redis://127.0.0.1:9/0"
+
+
+def _celery_repoint(app, url: str, pools: tuple | None = None) -> tuple:
+    """Point the Celery app's broker at `url`; returns the producer pools it had."""
+    amqp = app.amqp
+    previous = (app._pool, amqp._producer_pool)
+    for pool in {id(p): p for p in previous if p is not None and pools is not None}.values():
+        pool.force_close_all()
+    app.conf.broker_url = url
+    app._pool, amqp._producer_pool = pools or (None, None)
+    return previous
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Celery's broker (Redis) unreachable for this test: a closed port.
+    Queueing a task fails fast (see CELERY_BROKER_TRANSPORT_OPTIONS) and
+    /healthz names the broker. Everything is pointed back afterwards."""
+    from plnorg.celery import app
+
+    saved_url = app.conf.broker_url
+    settings.CELERY_BROKER_URL = settings.REDIS_URL = CLOSED_PORT_REDIS_URL
+    saved_pools = _celery_repoint(app, CLOSED_PORT_REDIS_URL)
+    yield CLOSED_PORT_REDIS_URL
+    _celery_repoint(app, saved_url, saved_pools)
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The cache Redis unreachable for this test (django-redis ignores the
+    errors, so pages and login must still work)."""
+    caches = {**settings.CACHES}
+    caches["default"] = {**caches["default"], "LOCATION": CLOSED_PORT_REDIS_URL}
+    settings.CACHES = caches
+    yield CLOSED_PORT_REDIS_URL
