@@ -45,6 +45,14 @@ app.conf.beat_schedule = {
         "task": "feeds.purge_fetch_logs",
         "schedule": crontab(hour=3, minute=41),
     },
+    "workshop-reminders": {
+        "task": "workshops.send_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
+    "close-finished-workshops": {
+        "task": "workshops.close_finished_workshops",
+        "schedule": crontab(minute="7-59/15"),
+    },
     "purge-sent-email": {
         "task": "members.purge_old_emails",
         "schedule": crontab(hour=3, minute=17),

@@ -2,6 +2,7 @@
 
 from feeds.demo import seed_feeds
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
+from workshops.demo import seed_workshops
 
 # A string only one member's private feeds contain: no page but that member's
 # own may ever show it (the consent checks search every page for it).
@@ -12,6 +13,7 @@ CANARY_OWNER = "victor"
 def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
     seed_feeds(members)
+    seed_workshops(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.
     return {"members": members}

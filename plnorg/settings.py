@@ -340,6 +340,12 @@ FETCH_CLAIM_BATCH = env.int("FETCH_CLAIM_BATCH", default=1000)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
 
+# --- Workshops -------------------------------------------------------------------
+# Largest file a facilitator may upload (materials, resource library).
+WORKSHOP_UPLOAD_MAX_BYTES = env.int("WORKSHOP_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# How long before a workshop's first session registered people get a reminder.
+WORKSHOP_REMINDER_HOURS = env.int("WORKSHOP_REMINDER_HOURS", default=24)
+
 # --- Retention (shown to every member on the transparency page) ----------------
 # Stream entries older than this are deleted nightly, except those picked,
 # saved or recommended (time entries keep their own copy of title and link).

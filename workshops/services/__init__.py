@@ -1,0 +1,2 @@
+"""Workshop workflows, one module per subject (registration, attendance,
+feedback, notices, reminders, workshop). Issue 10 adds `clock.py` here."""

@@ -1,0 +1,80 @@
+"""Workshop emails, written to the outbox inside the caller's transaction.
+
+Every notice has a deterministic idempotency key, so a retried task or a
+repeated call never sends it twice. Optional kinds (reminders, feedback
+requests) follow the member's `email_opt_outs`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from members.outbox import email_enqueue
+
+from ..calendar import ics_attachment
+from ..models import Registration, Workshop
+
+OPT_OUT_REMINDERS = "workshop_reminders"
+OPT_OUT_FEEDBACK = "workshop_feedback"
+OPTIONAL_KINDS = {
+    "workshop_reminder": OPT_OUT_REMINDERS,
+    "workshop_feedback_request": OPT_OUT_FEEDBACK,
+}
+
+
+def _subject(kind: str, workshop: Workshop) -> str:
+    from django.utils.translation import gettext as _
+
+    subjects = {
+        "workshop_confirmation": _("You are registered: %(title)s"),
+        "workshop_requested": _("Registration request received: %(title)s"),
+        "workshop_waitlisted": _("You are on the waitlist: %(title)s"),
+        "workshop_promoted": _("A seat opened up, you are registered: %(title)s"),
+        "workshop_reminder": _("Reminder: %(title)s starts soon"),
+        "workshop_cancelled": _("Cancelled: %(title)s"),
+        "workshop_feedback_request": _("How was %(title)s?"),
+    }
+    return subjects[kind] % {"title": workshop.title}
+
+
+def notice_send(*, kind: str, registration: Registration, key: str, ics: str | None = None) -> bool:
+    """Queue one notice to a registrant. `ics` is None (no attachment),
+    "PUBLISH" or "CANCEL". Returns False when the member opted out."""
+    member = registration.member
+    user = member.user
+    if not user.is_active:
+        return False
+    opt_out = OPTIONAL_KINDS.get(kind)
+    if opt_out and opt_out in (member.email_opt_outs or []):
+        return False
+    workshop = registration.workshop
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "member": member,
+            "workshop": workshop,
+            "registration": registration,
+            "sessions": workshop.session_list,
+            "tz": member.tzinfo,
+            "detail_url": settings.SITE_URL + reverse("workshops:detail", kwargs={"pk": workshop.pk}),
+            "feedback_url": settings.SITE_URL + reverse("workshops:feedback", kwargs={"pk": workshop.pk}),
+            "preferences_hint": bool(opt_out),
+            "SITE_NAME": settings.SITE_NAME,
+        }
+        body = render_to_string(f"workshops/email/{kind}.txt", context)
+        subject = _subject(kind, workshop)
+    attachments = []
+    if ics:
+        attachments.append(ics_attachment(workshop, include_link=registration.holds_seat, method=ics))
+    email_enqueue(
+        to=user.email,
+        kind=kind,
+        subject=subject,
+        body_text=body,
+        idempotency_key=key,
+        user=user,
+        attachments=attachments,
+    )
+    return True
