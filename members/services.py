@@ -67,3 +67,87 @@ def user_roles(user) -> set[str]:
     if user.is_manager:
         roles.add("manager")
     return roles
+
+
+# --- Own pace: sharing, preferences, unsubscribe ------------------------------
+
+
+def member_sharing_set(*, member: Member, paused: bool) -> Member:
+    """The one "pause sharing" switch: paused hides everything the member shares."""
+    member.sharing_paused = paused
+    member.save(update_fields=["sharing_paused"])
+    return member
+
+
+def member_preferences_update(
+    *,
+    member: Member,
+    digest: str,
+    email_opt_outs: list[str],
+    quiet_mode: bool,
+    time_zone: str,
+    introductions_opt_in: bool,
+) -> Member:
+    """Save how often and about what plnorg may speak up."""
+    from .notifications import OPTIONAL_EMAIL_KINDS
+
+    member.digest = digest
+    member.email_opt_outs = [kind for kind in OPTIONAL_EMAIL_KINDS if kind in set(email_opt_outs)]
+    member.quiet_mode = quiet_mode
+    member.time_zone = time_zone
+    member.introductions_opt_in = introductions_opt_in
+    member.full_clean(exclude=["user", "team"])
+    member.save(update_fields=["digest", "email_opt_outs", "quiet_mode", "time_zone", "introductions_opt_in"])
+    return member
+
+
+def member_unsubscribe(*, member: Member, kind: str) -> bool:
+    """Turn one kind of optional email off (the digest: frequency "off" too).
+    Returns False when it was already off. Idempotent."""
+    from .notifications import DIGEST, OPTIONAL_EMAIL_KINDS
+
+    if kind not in OPTIONAL_EMAIL_KINDS:
+        raise ValueError(f"Unknown optional email kind: {kind!r}")
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        opt_outs = list(member.email_opt_outs or [])
+        changed = kind not in opt_outs or (kind == DIGEST and member.digest != Member.Digest.OFF)
+        if kind not in opt_outs:
+            opt_outs.append(kind)
+        member.email_opt_outs = opt_outs
+        fields = ["email_opt_outs"]
+        if kind == DIGEST:
+            member.digest = Member.Digest.OFF
+            fields.append("digest")
+        member.save(update_fields=fields)
+    return changed
+
+
+# --- Offboarding ---------------------------------------------------------------
+
+
+def member_deactivate(*, member: Member, actor: User | None = None, replacement: Member | None = None) -> None:
+    """The members part of offboarding: the person can no longer sign in by
+    any route (password or SSO: both check `is_active`; existing sessions
+    stop resolving to the user), the secret feed and calendar URLs of later
+    apps stop working (they check `is_active`), and every team they manage is
+    handed to `replacement` (or to nobody: admins then approve)."""
+    from .audit import TEAM_MANAGER_CHANGED, USER_DEACTIVATED, audit_record
+
+    user = member.user
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        for team in Team.objects.select_for_update().filter(manager=user):
+            team.manager = replacement.user if replacement is not None else None
+            team.save(update_fields=["manager"])
+            audit_record(
+                action=TEAM_MANAGER_CHANGED,
+                actor=actor,
+                obj=team,
+                before={"manager": user.email},
+                after={"manager": replacement.user.email if replacement else None},
+            )
+        audit_record(action=USER_DEACTIVATED, actor=actor, obj=user)
+        # Open sessions need no sweep: the auth backends refuse inactive users
+        # when a session is resolved, so the next request is anonymous.

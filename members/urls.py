@@ -1,7 +1,30 @@
+from django.urls import path
+
 from plnorg import permissions as perm
+
+from . import views
 
 app_name = "members"
 
-perm.register({})
 
-urlpatterns: list = []
+def _unsubscribe_sample(user) -> dict:
+    from .models import Member
+    from .tokens import unsubscribe_token_make
+
+    member = Member.objects.filter(user__email="employee@example.com").first() or Member.objects.first()
+    return {"token": unsubscribe_token_make(member=member, kind="digest")} if member else None
+
+
+perm.register(
+    {
+        "members:preferences": perm.Access(roles=perm.MEMBERS, text="Take part at your own pace"),
+        # Anyone holding the signed link (from an email) may turn that one kind
+        # of optional email off, signed in or not.
+        "members:unsubscribe": perm.Access(roles=perm.PUBLIC, text="Unsubscribe", sample=_unsubscribe_sample),
+    }
+)
+
+urlpatterns: list = [
+    path("me/preferences/", views.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

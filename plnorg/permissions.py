@@ -79,6 +79,10 @@ class Access:
 
 
 PERMISSIONS: dict[str, Access] = {}
+# The only views exempt from CSRF protection, each for a stated reason:
+# "members:unsubscribe": mail clients POST List-Unsubscribe=One-Click
+# (RFC 8058) with no session; the signed token in the URL is the credential.
+CSRF_EXEMPT_URL_NAMES: set[str] = {"members:unsubscribe"}
 # Namespaces whose views carry their own, stricter checks.
 NAMESPACES: dict[str, Access] = {
     "admin": Access(roles=ADMINS, text="Site administration", enforced_by_view=True),
