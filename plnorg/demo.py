@@ -4,6 +4,8 @@ from feeds.demo import seed_feeds
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.demo import seed_workshops
 
+from .introductions_demo import seed_introductions
+
 # A string only one member's private feeds contain: no page but that member's
 # own may ever show it (the consent checks search every page for it).
 CONSENT_CANARY = "zz-canary-7f3a9"
@@ -16,6 +18,7 @@ def demo_seed(*, stdout=None) -> dict:
     seed_workshops(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.
+    seed_introductions(members)
     return {"members": members}
 
 
