@@ -45,6 +45,26 @@ app.conf.beat_schedule = {
         "task": "feeds.purge_fetch_logs",
         "schedule": crontab(hour=3, minute=41),
     },
+    "send-digests": {
+        "task": "feeds.send_digests",
+        "schedule": crontab(hour=6, minute=11),
+    },
+    "purge-expired-entries": {
+        "task": "feeds.purge_expired_entries",
+        "schedule": crontab(hour=4, minute=7),
+    },
+    "refresh-network-figures": {
+        "task": "feeds.refresh_network_figures",
+        "schedule": crontab(minute="*/15"),
+    },
+    "compute-introductions": {
+        "task": "plnorg.compute_introductions",
+        "schedule": crontab(hour=2, minute=23),
+    },
+    "introduction-follow-ups": {
+        "task": "plnorg.introduction_follow_ups",
+        "schedule": crontab(hour=9, minute=7),
+    },
     "workshop-reminders": {
         "task": "workshops.send_reminders",
         "schedule": crontab(minute="*/15"),

@@ -14,3 +14,20 @@ def refresh_dashboard() -> None:
     from .dashboard import dashboard_refresh
 
     dashboard_refresh()
+
+
+@shared_task(name="plnorg.compute_introductions")
+def compute_introductions() -> None:
+    """Nightly: introduction suggestions and connectors (each skipped when
+    switched off in the organization settings)."""
+    from .introductions import introductions_compute
+
+    introductions_compute()
+
+
+@shared_task(name="plnorg.introduction_follow_ups")
+def introduction_follow_ups() -> None:
+    """Ask "did you meet?" two weeks after both accepted (once per introduction)."""
+    from members.introductions import introductions_follow_up
+
+    introductions_follow_up()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views, views_dashboard
+from . import metrics, views, views_dashboard, views_introductions
 from . import permissions as perm
 
 perm.register(
@@ -18,6 +18,26 @@ perm.register(
         "healthz": perm.Access(roles=perm.PUBLIC, text='"database"', content_type="application/json"),
     }
 )
+perm.register(
+    {
+        "people_you_might_meet": perm.Access(roles=perm.MEMBERS, text="Your introductions"),
+        "introductions_opt_in": perm.Access(roles=perm.MEMBERS, text="introductions", methods=("POST",)),
+        "introductions_suggestions": perm.Access(roles=perm.LEADERS, text="Introductions you sent"),
+        "introduction_new": perm.Access(roles=perm.MEMBERS, text="Introduce two colleagues"),
+        "introduction_detail": perm.Access(
+            roles=perm.MEMBERS,
+            text="Introduction",
+            sample=views_introductions.sample_introduction,
+            object_rule="only the two people introduced, the sender and admins",
+        ),
+        "introduction_answer": perm.Access(
+            roles=perm.MEMBERS, text="accept", methods=("POST",), object_rule="only the two people introduced"
+        ),
+        "introduction_met": perm.Access(
+            roles=perm.MEMBERS, text="did you meet", methods=("POST",), object_rule="only the two people introduced"
+        ),
+    }
+)
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -27,6 +47,17 @@ urlpatterns = [
     path("me/transparency/", views.transparency, name="transparency"),
     path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("dashboard/export.csv", views_dashboard.dashboard_export, name="dashboard_export"),
+    path("introductions/", views_introductions.people_you_might_meet, name="people_you_might_meet"),
+    path("introductions/opt-in", views_introductions.introductions_opt_in, name="introductions_opt_in"),
+    path("introductions/new/", views_introductions.introduction_new, name="introduction_new"),
+    path("introductions/<int:introduction_id>/", views_introductions.introduction_detail, name="introduction_detail"),
+    path(
+        "introductions/<int:introduction_id>/answer",
+        views_introductions.introduction_answer,
+        name="introduction_answer",
+    ),
+    path("introductions/<int:introduction_id>/met", views_introductions.introduction_met, name="introduction_met"),
+    path("leaders/introductions/", views_introductions.introductions_suggestions, name="introductions_suggestions"),
     path("accounts/", include("members.allauth_urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),
