@@ -46,3 +46,28 @@ def fetch_feed(self, *, feed_id: int, lease: str | None = None) -> None:
 @shared_task(name="feeds.purge_fetch_logs")
 def purge_fetch_logs() -> int:
     return fetch_logs_purge()
+
+
+# --- Curation, network, digests, retention (feeds/curation.py and friends) ---
+
+
+@shared_task(name="feeds.send_digests", soft_time_limit=1500, time_limit=1800)
+def send_digests() -> int:
+    from .digests import digests_send_due
+
+    return digests_send_due()
+
+
+@shared_task(name="feeds.purge_expired_entries", soft_time_limit=1500, time_limit=1800)
+def purge_expired_entries() -> int:
+    from .retention import entries_purge_expired
+
+    return entries_purge_expired()
+
+
+@shared_task(name="feeds.refresh_network_figures", soft_time_limit=240, time_limit=300)
+def refresh_network_figures() -> bool:
+    """Does nothing when an admin switched network figures off."""
+    from .network import network_figures_refresh
+
+    return network_figures_refresh()

@@ -1,6 +1,7 @@
 """`seed_demo`: an example organization, idempotent. Each app adds its part."""
 
 from feeds.demo import seed_feeds
+from feeds.demo_curation import seed_curation
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.demo import seed_workshops
 
@@ -15,6 +16,7 @@ CANARY_OWNER = "victor"
 def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
     seed_feeds(members)
+    seed_curation(members)
     seed_workshops(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from feeds.curation import home_context
 from feeds.models import Subscription
 
 from .health import health_report
@@ -37,6 +38,7 @@ def home(request):
         "accounts": [s for s in subscriptions if s.kind == Subscription.Kind.ACCOUNT],
         "sources": [s for s in subscriptions if s.kind == Subscription.Kind.SOURCE],
     }
+    context.update(home_context(member=member))
     return render(request, "plnorg/home.html", context)
 
 
