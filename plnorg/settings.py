@@ -208,7 +208,8 @@ CELERY_TIMEZONE = "UTC"
 # --- Email ------------------------------------------------------------------
 # Every email is written to the members.OutboundEmail table first and sent by
 # a task (see members/outbox.py).
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+# An empty EMAIL_URL (as in .env.example) means console email too.
+EMAIL_CONFIG = env.email_url_config(env("EMAIL_URL", default="") or "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="plnorg <plnorg@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
