@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("feeds", "0002_initial"),
-        ("members", "0005_introduction"),
+        ("members", "0001_initial"),
     ]
 
     operations = [
