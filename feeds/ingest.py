@@ -37,13 +37,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from members.outbox import email_enqueue
 
 from .fetch import FetchError, fetch, normalize_url
-from .models import Entry, Feed, FetchLog, Subscription
+from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
 from .scheduler import host_slot
 from .store import entries_store, entry_published_at
@@ -305,37 +306,40 @@ def _record_success(
     headers = headers or {}
     now = timezone.now()
     with transaction.atomic():
-        feed = Feed.objects.select_for_update().get(pk=feed.pk)
         target = feed
         if moved_to:
+            feed = Feed.objects.select_for_update().get(pk=feed.pk)
             target = _feed_move(feed, new_url=moved_to, started_at=started_at, clock=clock, http_status=http_status)
-            if target.pk != feed.pk:
-                target = Feed.objects.select_for_update().get(pk=target.pk)
         stored = entries_store(feed=target, entries=parsed.entries, fetched_at=now)
         dates = [entry_published_at(entry, now) for entry in parsed.entries]
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
         next_fetch_at = now + interval
         newest = max(dates, default=None)
-        target.last_fetched_at = now
-        target.last_success_at = now
-        target.error_count = 0
-        target.last_error = ""
-        target.next_fetch_at = next_fetch_at
+        # One UPDATE with expressions: no read-modify-write, so a concurrent
+        # fetch of the same feed cannot lose an update.
+        changes: dict = {
+            "last_fetched_at": now,
+            "last_success_at": now,
+            "error_count": 0,
+            "last_error": "",
+            "next_fetch_at": next_fetch_at,
+        }
         if http_status is not None:
-            target.etag = (headers.get("etag") or "")[:300]
-            target.last_modified = (headers.get("last-modified") or "")[:100]
-        if newest and (target.last_published_at is None or newest > target.last_published_at):
-            target.last_published_at = newest
-        if parsed.title and not target.title:
-            target.title = parsed.title
-        if parsed.site_url and not target.site_url:
-            target.site_url = parsed.site_url[:1000]
-        target.save(
-            update_fields=[
-                "url", "status", "last_fetched_at", "last_success_at", "error_count", "last_error", "next_fetch_at",
-                "etag", "last_modified", "last_published_at", "title", "site_url",
-            ]
-        )  # fmt: skip
+            changes["etag"] = (headers.get("etag") or "")[:300]
+            changes["last_modified"] = (headers.get("last-modified") or "")[:100]
+        if newest:
+            changes["last_published_at"] = Greatest(Coalesce("last_published_at", Value(newest)), Value(newest))
+        if parsed.title:
+            changes["title"] = Case(
+                When(title="", then=Value(parsed.title)), default=F("title"), output_field=Feed._meta.get_field("title")
+            )
+        if parsed.site_url:
+            changes["site_url"] = Case(
+                When(site_url="", then=Value(parsed.site_url[:1000])),
+                default=F("site_url"),
+                output_field=Feed._meta.get_field("site_url"),
+            )
+        Feed.objects.filter(pk=target.pk).update(**changes)
         if http_status is not None:  # a fetch, not a bundled demo document
             FetchLog.objects.create(
                 feed=target,
@@ -355,7 +359,7 @@ def _record_success(
         new_entries=stored.new,
         updated_entries=stored.updated,
         error=parsed.warning,
-        next_fetch_at=target.next_fetch_at,
+        next_fetch_at=next_fetch_at,
     )
 
 
@@ -394,7 +398,8 @@ def _feed_move(feed: Feed, *, new_url: str, started_at: datetime, clock: float, 
 
 def _record_not_modified(feed: Feed, *, started_at: datetime, clock: float, headers: dict[str, str]) -> FetchOutcome:
     now = timezone.now()
-    dates = list(Entry.objects.filter(feed=feed).order_by("-published_at").values_list("published_at", flat=True)[:10])
+    # No entries to look at: the time since the last post sets the pace.
+    dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
     interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
     next_fetch_at = now + interval
     with transaction.atomic():

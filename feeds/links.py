@@ -8,6 +8,7 @@ parameters (``utm_*``, ``fbclid``, ``gclid`` ...).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import urllib.parse
@@ -33,6 +34,7 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
 
 
+@functools.lru_cache(maxsize=4096)  # feeds repeat the same links in every entry
 def normalize_link(url: str) -> str:
     """The canonical form of an outbound link, or "" if it is not http(s)."""
     url = clean_url(url)

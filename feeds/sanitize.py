@@ -48,6 +48,7 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 MAX_URL_LENGTH = 2000
 
+_UNSAFE_URL_CHARACTERS = re.compile(r"[\x00-\x20\x7f\s]")
 _IMG_TAG = re.compile(r"<img\b[^>]*>")
 _IMG_ATTR = re.compile(r'\b(src|width|height)="([^"]*)"')
 _TINY = re.compile(r"\s*[01](?:px)?\s*")
@@ -111,7 +112,7 @@ def clean_url(url: str | None, base_url: str | None = None) -> str:
         if base is None:
             return ""
         url = urllib.parse.urljoin(base, url)
-    if len(url) > MAX_URL_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if len(url) > MAX_URL_LENGTH or _UNSAFE_URL_CHARACTERS.search(url):
         return ""
     try:
         parts = urllib.parse.urlsplit(url)

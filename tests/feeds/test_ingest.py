@@ -330,3 +330,37 @@ def test_fetch_feeds_sync_prints_the_summary_line(local):
         second.getvalue().strip().splitlines()[-1]
         == "fetched 3 feeds: 0 new entries, 0 updated, 2 not modified, 1 errors"
     )
+
+
+@pytest.mark.django_db
+def test_portable_upsert_matches_the_postgresql_one():
+    """The SQLite fallback (plain ORM) gives the same results as ON CONFLICT."""
+    from feeds.parse import parse_feed
+    from feeds.store import _entry_row, _store_links, _upsert_portable, entries_store
+
+    items = numbered_items(4)
+    fast, portable = FeedFactory(), FeedFactory()
+    now = timezone.now()
+
+    def store_portable(entries):
+        rows = sorted((_entry_row(portable, e, now) for e in entries), key=lambda row: row.identity)
+        result = _upsert_portable(portable, rows)
+        _store_links(entries, result)
+        return result.new, result.updated
+
+    first = parse_feed(rss(items), url=fast.url).entries
+    assert store_portable(first) == (4, 0)
+    assert (entries_store(feed=fast, entries=first, fetched_at=now).new, 0) == (4, 0)
+    items[2]["description"] = '<p>Edited with <a href="https://edited.example/">a new link</a></p>'
+    second = parse_feed(rss(items + numbered_items(1, start=9)), url=fast.url).entries
+    fast_result = entries_store(feed=fast, entries=second, fetched_at=now)
+
+    assert store_portable(second) == (fast_result.new, fast_result.updated) == (1, 1)
+
+    def snapshot(feed):
+        return sorted(
+            (e.identity, e.title, e.summary, e.published_at, sorted(e.links.values_list("url", flat=True)))
+            for e in Entry.objects.filter(feed=feed)
+        )
+
+    assert snapshot(portable) == snapshot(fast)
