@@ -70,3 +70,40 @@ class EntryFactory(factory.django.DjangoModelFactory):
     link = factory.Sequence(lambda n: f"https://feeds.example.net/posts/{n}")
     published_at = factory.LazyFunction(timezone.now)
     summary = "<p>A summary.</p>"
+
+
+# --- Curation (feeds/curation.py) ---
+
+
+class PickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feeds.Pick"
+
+    entry = factory.SubFactory(EntryFactory)
+    note = "Why this matters for us."
+
+
+class SavedEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feeds.SavedEntry"
+
+    member = factory.SubFactory(MemberFactory)
+    entry = factory.SubFactory(EntryFactory)
+
+
+class RecommendationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feeds.Recommendation"
+
+    sender = factory.SubFactory(MemberFactory)
+    recipient = factory.SubFactory(MemberFactory)
+    entry = factory.SubFactory(EntryFactory)
+    note = "Thought of you."
+
+
+class StarterPackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feeds.StarterPack"
+
+    title = factory.Sequence(lambda n: f"Starter pack {n}")
+    topic = "data"
