@@ -118,7 +118,8 @@ VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db(
         "DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'plnorg.sqlite3'}",
+        # SQLITE_PATH moves the embedded database (the embedded-mode test uses a temp file).
+        default=f"sqlite:///{env('SQLITE_PATH', default=str(VAR_DIR / 'plnorg.sqlite3'))}",
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
