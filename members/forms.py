@@ -51,3 +51,27 @@ class PreferencesForm(forms.Form):
     def opt_outs(self) -> list[str]:
         wanted = set(self.cleaned_data["emails"])
         return [kind for kind in OPTIONAL_EMAIL_KINDS if kind not in wanted]
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    display_name = forms.CharField(label=_("Name"), required=False, max_length=120)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .models import Team
+
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.all()
+
+
+class CSVImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("Columns: email, name, team, manager email (first line). At most 1 MB.")
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 1024 * 1024:
+            raise forms.ValidationError(_("That file is larger than 1 MB."))
+        return upload

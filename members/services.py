@@ -151,3 +151,174 @@ def member_deactivate(*, member: Member, actor: User | None = None, replacement:
         audit_record(action=USER_DEACTIVATED, actor=actor, obj=user)
         # Open sessions need no sweep: the auth backends refuse inactive users
         # when a session is resolved, so the next request is anonymous.
+
+
+# --- Roll-out: invitations and CSV import --------------------------------------
+
+INVITATION_DAYS = 14
+
+
+class InvitationRefused(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def invitation_send(*, email: str, actor: User | None, team: Team | None = None, display_name: str = ""):
+    """Invite someone by email (one pending invitation per address; a second
+    call returns the pending one without sending again)."""
+    import secrets
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import Invitation
+    from .outbox import email_enqueue
+
+    email = User.objects.normalize_email(email.strip()).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise InvitationRefused(_("%(email)s already has an account.") % {"email": email})
+    pending = Invitation.objects.pending().filter(email__iexact=email).first()
+    if pending is not None:
+        return pending
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email,
+            display_name=display_name,
+            team=team,
+            token=secrets.token_urlsafe(32),
+            invited_by=actor,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        link = settings.SITE_URL + reverse("members:invitation_accept", kwargs={"token": invitation.token})
+        inviter = actor.display_name if actor is not None else settings.ORGANIZATION_NAME
+        email_enqueue(
+            to=email,
+            kind="invitation",
+            subject=_("%(inviter)s invites you to %(site)s") % {"inviter": inviter, "site": settings.SITE_NAME},
+            body_text=_(
+                "Hello%(name)s,\n\n%(inviter)s invites you to %(site)s, where %(org)s supports everyone's "
+                "personal learning network. Take part at your own pace: you decide what colleagues see.\n\n"
+                "Accept the invitation (valid for %(days)d days):\n%(link)s\n"
+            )
+            % {
+                "name": f" {display_name}" if display_name else "",
+                "inviter": inviter,
+                "site": settings.SITE_NAME,
+                "org": settings.ORGANIZATION_NAME,
+                "days": INVITATION_DAYS,
+                "link": link,
+            },
+            idempotency_key=f"invitation:{invitation.pk}",
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation, user: User) -> None:
+    """Mark an invitation used by `user` and give their profile its team and name."""
+    from django.utils import timezone
+
+    with transaction.atomic():
+        type(invitation).objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        member = member_ensure(user=user, display_name=invitation.display_name)
+        fields = []
+        if invitation.team_id and member.team_id is None:
+            member.team_id = invitation.team_id
+            fields.append("team")
+        if invitation.display_name and not member.display_name:
+            member.display_name = invitation.display_name
+            fields.append("display_name")
+        if fields:
+            member.save(update_fields=fields)
+
+
+CSV_COLUMNS = ("email", "name", "team", "manager email")
+
+
+class CSVImportError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def members_import_csv(*, content: bytes | str, actor: User | None) -> list[dict]:
+    """Create members from a CSV (email, name, team, manager email); one report
+    row per line: {"line", "email", "outcome": invited|exists|refused, "message"}.
+    Good rows are kept when others are refused. Each new member is invited by email."""
+    import csv
+    import io
+
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.utils.translation import gettext as _
+
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CSVImportError(_("That file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from exc
+    reader = csv.DictReader(io.StringIO(content))
+    headers = {(name or "").strip().lower().replace("_", " "): name for name in (reader.fieldnames or [])}
+    missing = [column for column in CSV_COLUMNS if column not in headers]
+    if missing:
+        raise CSVImportError(
+            _("The file is missing the column(s): %(missing)s. The first line must be: %(expected)s.")
+            % {"missing": ", ".join(missing), "expected": ",".join(CSV_COLUMNS)}
+        )
+    teams = {team.name.lower(): team for team in Team.objects.all()}
+    report: list[dict] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        email, name, team_name, manager_email = ((row.get(headers[c]) or "").strip() for c in CSV_COLUMNS)
+        entry = {"line": line, "email": email, "outcome": "refused", "message": ""}
+        report.append(entry)
+        try:
+            validate_email(email)
+        except ValidationError:
+            entry["message"] = _("“%(email)s” is not a valid email address.") % {"email": email}
+            continue
+        email = email.lower()
+        if email in seen:
+            entry["message"] = _("%(email)s appears twice in the file.") % {"email": email}
+            continue
+        seen.add(email)
+        team = None
+        if team_name:
+            team = teams.get(team_name.lower())
+            if team is None:
+                entry["message"] = _("There is no team named “%(team)s”. Known teams: %(teams)s.") % {
+                    "team": team_name,
+                    "teams": ", ".join(t.name for t in teams.values()),
+                }
+                continue
+        manager = None
+        if manager_email:
+            manager = User.objects.filter(email__iexact=manager_email, is_active=True).first()
+            if manager is None:
+                entry["message"] = _("The manager email %(email)s is not a member.") % {"email": manager_email}
+                continue
+            if team is None:
+                entry["message"] = _("A manager email needs a team.")
+                continue
+            if team.manager_id and team.manager_id != manager.pk:
+                entry["message"] = _("%(manager)s is not the manager of %(team)s (%(current)s is).") % {
+                    "manager": manager_email,
+                    "team": team.name,
+                    "current": team.manager.email,
+                }
+                continue
+        if User.objects.filter(email__iexact=email).exists():
+            entry["outcome"], entry["message"] = "exists", _("Already a member; nothing changed.")
+            continue
+        with transaction.atomic():
+            if manager is not None and team.manager_id is None:
+                team.manager = manager
+                team.save(update_fields=["manager"])
+            invitation_send(email=email, actor=actor, team=team, display_name=name)
+        entry["outcome"], entry["message"] = "invited", _("Invitation sent.")
+    return report

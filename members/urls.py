@@ -21,10 +21,22 @@ perm.register(
         # Anyone holding the signed link (from an email) may turn that one kind
         # of optional email off, signed in or not.
         "members:unsubscribe": perm.Access(roles=perm.PUBLIC, text="Unsubscribe", sample=_unsubscribe_sample),
+        "members:invite": perm.Access(roles=perm.ADMINS, text="Invite people"),
+        "members:import_csv": perm.Access(roles=perm.ADMINS, text="Import members from CSV"),
+        # The token is the credential; a bad one answers 400 with a message.
+        "members:invitation_accept": perm.Access(
+            roles=perm.PUBLIC,
+            text="This invitation link is not valid",
+            sample=lambda user: {"token": "expired"},
+            status=400,
+        ),
     }
 )
 
 urlpatterns: list = [
     path("me/preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("admin-tools/invite/", views.invite, name="invite"),
+    path("admin-tools/import-members/", views.import_csv, name="import_csv"),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -60,3 +60,85 @@ def unsubscribe(request, token: str):
         member_unsubscribe(member=member, kind=claim.kind)
         return render(request, "members/unsubscribe.html", {"done": True, "label": label, "token": token})
     return render(request, "members/unsubscribe.html", {"label": label, "token": token, "email": member.user.email})
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request):
+    from .forms import InvitationForm
+    from .models import Invitation
+    from .services import InvitationRefused, invitation_send
+
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitation_send(
+                email=form.cleaned_data["email"],
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except InvitationRefused as exc:
+            form.add_error("email", exc.message)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            return redirect("members:invite")
+    invitations = Invitation.objects.select_related("team", "invited_by")[:50]
+    return render(request, "members/invite.html", {"form": form, "invitations": invitations})
+
+
+@require_http_methods(["GET", "POST"])
+def import_csv(request):
+    from .forms import CSVImportForm
+    from .services import CSVImportError, members_import_csv
+
+    report = None
+    form = CSVImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = members_import_csv(content=form.cleaned_data["file"].read(), actor=request.user)
+        except CSVImportError as exc:
+            form.add_error("file", exc.message)
+    return render(request, "members/import_csv.html", {"form": form, "report": report})
+
+
+def invitation_accept(request, token: str):
+    """The link in an invitation: sign-up with the email prefilled (and known
+    to be verified, since the invitation reached it), then onboarding."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from .models import Invitation
+    from .services import invitation_accept as accept
+
+    invitation = Invitation.objects.filter(token=token).first()
+    if invitation is None or not invitation.is_usable:
+        return render(
+            request,
+            "members/invitation.html",
+            {
+                "error": _("This invitation has expired or was already used. Ask an admin for a new one.")
+                if invitation
+                else _("This invitation link is not valid.")
+            },
+            status=400,
+        )
+    onboarding = reverse("feeds:onboarding")
+    if request.user.is_authenticated:
+        if request.user.email.lower() == invitation.email.lower():
+            accept(invitation=invitation, user=request.user)
+        return redirect(onboarding)
+    request.session["account_verified_email"] = invitation.email
+    request.session["invitation_token"] = invitation.token
+    return redirect(f"{reverse('account_signup')}?{urlencode({'email': invitation.email, 'next': onboarding})}")
+
+
+def on_user_signed_up(sender, request, user, **kwargs):
+    """allauth's sign-up event: an invitation in the session is now used."""
+    from .models import Invitation
+    from .services import invitation_accept as accept
+
+    token = request.session.pop("invitation_token", None) if request is not None else None
+    invitation = Invitation.objects.filter(token=token).first() if token else None
+    if invitation is not None and invitation.is_usable and invitation.email.lower() == user.email.lower():
+        accept(invitation=invitation, user=user)

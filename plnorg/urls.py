@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views, views_dashboard, views_introductions
+from . import metrics, views, views_dashboard, views_introductions, views_lifecycle
 from . import permissions as perm
 
 perm.register(
@@ -39,7 +39,30 @@ perm.register(
     }
 )
 
+
+def _a_leaver(user) -> dict | None:
+    from members.models import Member
+
+    pk = Member.objects.active().filter(user__email="ben@example.com").values_list("pk", flat=True).first()
+    return {"member_id": pk} if pk else None
+
+
+perm.register(
+    {
+        "my_data": perm.Access(roles=perm.MEMBERS, text="Download everything plnorg holds about you"),
+        "my_data_download": perm.Access(roles=perm.MEMBERS, text='"format_version"', content_type="application/json"),
+        "account_delete": perm.Access(roles=perm.MEMBERS, text="deleted", methods=("POST",)),
+        "offboarding": perm.Access(roles=perm.ADMINS, text="Offboarding"),
+        "offboard": perm.Access(roles=perm.ADMINS, text="Teams they manage", sample=_a_leaver),
+    }
+)
+
 urlpatterns = [
+    path("me/data/", views_lifecycle.my_data, name="my_data"),
+    path("me/data/download.json", views_lifecycle.my_data_download, name="my_data_download"),
+    path("me/data/delete/", views_lifecycle.account_delete, name="account_delete"),
+    path("admin-tools/offboarding/", views_lifecycle.offboarding, name="offboarding"),
+    path("admin-tools/offboarding/<int:member_id>/", views_lifecycle.offboard, name="offboard"),
     path("", views.landing, name="landing"),
     path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

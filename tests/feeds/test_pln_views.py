@@ -27,6 +27,14 @@ MY_URLS = [
     "feeds:opml_export",
     "members:preferences",
     "members:unsubscribe",
+    "members:invite",
+    "members:import_csv",
+    "members:invitation_accept",
+    "my_data",
+    "my_data_download",
+    "account_delete",
+    "offboarding",
+    "offboard",
 ]
 
 

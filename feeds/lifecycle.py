@@ -1,0 +1,43 @@
+"""The feeds app's part of a member's data export and account deletion
+(registered with plnorg.lifecycle from FeedsConfig.ready).
+
+Offboarding needs nothing here: Subscription querysets already leave out
+members whose user is inactive, so a leaver's subscriptions stop counting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plnorg.lifecycle import DataPart, register_data
+
+
+def _export(*, member, **kwargs) -> dict[str, Any]:
+    from .models import Subscription
+
+    return {
+        "subscriptions": [
+            {
+                "kind": s.kind,
+                "feed_url": s.feed.url,
+                "title": s.feed.display_title,
+                "platform": s.feed.platform,
+                "shared_with_colleagues": s.is_shared,
+                "topics": list(s.topics or []),
+                "profile_url": s.profile_url,
+                "handle": s.handle,
+                "added_at": s.added_at.isoformat(),
+            }
+            for s in Subscription.objects.filter(member=member).select_related("feed").order_by("added_at", "pk")
+        ]
+    }
+
+
+def _delete(*, member, **kwargs) -> None:
+    """Subscriptions go; feeds other members use stay (see feeds.services)."""
+    from .services import subscriptions_remove_all
+
+    subscriptions_remove_all(member=member)
+
+
+def register() -> None:
+    register_data(DataPart(name="feeds", models=("feeds.Subscription",), export=_export, delete=_delete))
