@@ -4,7 +4,7 @@ Kept whatever their age:
 
 - entries someone picked, saved or recommended (curation is a choice to keep);
 - entries any other model points to and would outlive: every relation to
-  Entry found in ``Entry._meta.related_objects`` whose ``on_delete`` is not
+  Entry found in ``Entry._meta.related_objects`` (hidden ones too) whose ``on_delete`` is not
   CASCADE (PROTECT and RESTRICT, but also SET_NULL and SET_DEFAULT: a time
   entry of issue 10 keeps a copy of the title and link and uses SET_NULL, and
   retention still never removes what it points to). The check is generic, so
@@ -30,8 +30,20 @@ BATCH_SIZE = 1000
 
 
 def _referencing_relations() -> list:
-    """Relations to Entry whose rows would survive the entry's deletion."""
-    return [rel for rel in Entry._meta.related_objects if not rel.many_to_many and rel.on_delete is not models.CASCADE]
+    """Relations to Entry whose rows would survive the entry's deletion.
+
+    Like ``Entry._meta.related_objects`` but hidden ones included: a foreign
+    key declared with ``related_name="+"`` still points to the entry.
+    """
+    return [
+        rel
+        for rel in Entry._meta.get_fields(include_hidden=True)
+        if rel.is_relation
+        and rel.auto_created
+        and not rel.concrete
+        and not rel.many_to_many
+        and rel.on_delete is not models.CASCADE
+    ]
 
 
 def entries_expired(*, now: datetime | None = None, days: int | None = None) -> QuerySet[Entry]:
