@@ -5,6 +5,7 @@ One `Feed` per normalized URL, shared by every member who registers it; a
 source (what they learn from), shared with colleagues or not.
 """
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -41,6 +42,9 @@ class Feed(models.Model):
     moved_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from")
     hidden_at = models.DateTimeField(null=True, blank=True, help_text=_("Hidden from the organization by moderation."))
     hidden_reason = models.TextField(blank=True)
+    hidden_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text=_("Who hid it.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,6 +149,15 @@ class Entry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.TextField(blank=True)
+    hidden_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text=_("Who hid it.")
+    )
+    # Full-text search (PostgreSQL only; NULL on SQLite). Kept up to date by
+    # the trigger created in migration 0004_stream_search, so every write path
+    # (the ingestion's raw upsert, bulk_create, the admin) fills it: weights
+    # title A, summary B, content C, with the 'english' configuration (stems,
+    # drops stop words). Its GIN index is created in the same migration.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
 
@@ -309,3 +322,50 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"feed token of {self.member}"
+
+
+# --- Moderation (feeds/moderation.py holds the workflows) ----------------------
+
+
+class Report(models.Model):
+    """A member flags an entry or a whole source for facilitators.
+
+    Exactly one of ``entry`` and ``feed`` is set. A report is open until a
+    facilitator resolves it (by hiding the content or dismissing the report).
+    """
+
+    class Reason(models.TextChoices):
+        OFF_TOPIC = "off_topic", _("Off-topic")
+        SPAM = "spam", _("Spam")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate")
+
+    class Resolution(models.TextChoices):
+        HIDDEN = "hidden", _("Hidden")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    reporter = models.ForeignKey(
+        Member, null=True, on_delete=models.SET_NULL, related_name="reports_made", verbose_name=_("reported by")
+    )
+    entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    feed = models.ForeignKey(Feed, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_resolved"
+    )
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entry__isnull=False, feed__isnull=True) | Q(entry__isnull=True, feed__isnull=False),
+                name="report_entry_xor_feed",
+            )
+        ]
+        indexes = [models.Index(fields=["resolved_at", "-created_at"], name="report_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.entry or self.feed}"

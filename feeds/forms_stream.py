@@ -1,0 +1,75 @@
+"""Forms of the stream (filters, search) and of moderation (report, hide)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Report, Subscription
+from .stream import ORDER_DATE, ORDER_RELEVANCE, StreamFilters
+
+
+class StreamFilterForm(forms.Form):
+    """The stream's filters, all optional and kept in the URL. An invalid
+    value is ignored (the rest still applies) and shown as an error."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    kind = forms.ChoiceField(
+        label=_("View"),
+        required=False,
+        choices=[("", _("All")), (Subscription.Kind.ACCOUNT, _("What we publish")), ("source", _("What we read"))],
+    )
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    member = forms.TypedChoiceField(label=_("Member"), required=False, coerce=int, empty_value=None)
+    platform = forms.ChoiceField(label=_("Platform"), required=False)
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    order = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[(ORDER_DATE, _("Newest first")), (ORDER_RELEVANCE, _("Most relevant (newest 1,000 matches)"))],
+    )
+
+    def __init__(self, data=None, *, choices: dict[str, list]):
+        super().__init__(data)
+        anyone = [("", _("Any"))]
+        self.fields["team"].choices = anyone + [(str(pk), name) for pk, name in choices["teams"]]
+        self.fields["member"].choices = anyone + [(str(pk), name) for pk, name in choices["members"]]
+        self.fields["platform"].choices = anyone + [(p, p.capitalize()) for p in choices["platforms"]]
+        self.fields["topic"].choices = anyone + [(t, t) for t in choices["topics"]]
+
+    def filters(self) -> StreamFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        values = {
+            "kind": data.get("kind") or "",
+            "team": data.get("team"),
+            "member": data.get("member"),
+            "platform": data.get("platform") or "",
+            "topic": data.get("topic") or "",
+            "since": data.get("since"),
+            "until": data.get("until"),
+            "q": " ".join((data.get("q") or "").split()),
+            "order": data.get("order") or ORDER_DATE,
+        }
+        return StreamFilters(**values)
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=Report.Reason.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Note for the facilitators"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. What is wrong with it?"),
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why hide it"),
+        max_length=500,
+        help_text=_("Kept with the hidden content, for other facilitators."),
+    )

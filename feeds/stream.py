@@ -1,0 +1,419 @@
+"""The shared stream's query layer: filters, keyset pages, search, names.
+
+Everything here reads only what the organization can see: entries of feeds
+with at least one *shared* subscription (``Entry.objects.shared()``), not
+hidden by moderation. Team, member, kind and topic narrow through shared
+subscriptions only, so a private subscription never puts an entry under
+someone's name, team or topic.
+
+Pages are keyset pages over ``(published_at, id)`` (the ``entry_keyset_idx``
+index), newest first: the cursor in the URL is the last row's key, so a page
+never uses OFFSET and never counts the stream, and entries arriving between
+two pages can neither be skipped nor repeated.
+
+Search: PostgreSQL full-text search over the stored ``Entry.search_vector``
+(title A, summary B, content C, 'english'; see migration 0004) with
+``websearch_to_tsquery`` (quotes, ``or``, ``-word``), highlighted snippets
+from ``ts_headline``, ordered by date or by relevance among the newest
+``RELEVANCE_WINDOW`` matches. On SQLite (the embedded mode) every word must
+appear in the title, summary or content (icontains), newest first, with
+snippets cut in Python. The one database-vendor check is ``full_text()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.functions import Coalesce, Concat, Left, NullIf
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+from members.models import Member, Team
+
+from .models import Entry, Subscription
+
+PAGE_SIZE = 50
+RELEVANCE_WINDOW = 1000
+SEARCH_CONFIG = "english"  # the same configuration as the trigger in migration 0004
+EXCERPT_CHARS = 280
+SNIPPET_CHARS = 240
+NAMES_SHOWN = 2  # "shared by Ana, Ben and 3 others"
+CHOICES_CACHE_KEY = "feeds:stream:choices:v1"
+CHOICES_CACHE_SECONDS = 300
+# ts_headline marks matches with these (private-use characters, stripped from
+# the text first); the snippet is escaped, then they become <mark> tags.
+_START, _STOP = "\ue000", "\ue001"
+
+ORDER_DATE = "date"
+ORDER_RELEVANCE = "relevance"
+
+
+def full_text() -> bool:
+    """The one vendor check: PostgreSQL full-text search, else the plain fallback."""
+    return connection.vendor == "postgresql"
+
+
+@dataclass(frozen=True)
+class StreamFilters:
+    kind: str = ""  # "account" (what we publish), "source" (what we read), "" (all)
+    team: int | None = None
+    member: int | None = None
+    platform: str = ""
+    topic: str = ""
+    since: date | None = None
+    until: date | None = None
+    q: str = ""
+    order: str = ORDER_DATE
+
+    @property
+    def narrows_subscriptions(self) -> bool:
+        return bool(self.kind or self.team or self.member or self.topic)
+
+    @property
+    def by_relevance(self) -> bool:
+        return bool(self.q) and self.order == ORDER_RELEVANCE and full_text()
+
+
+@dataclass
+class Through:
+    """The members an entry comes through: accounts ("by Ana") and shared
+    sources ("shared by Ana, Ben and 3 others")."""
+
+    authors: list[Member] = field(default_factory=list)
+    sharers: list[Member] = field(default_factory=list)
+
+    @property
+    def authors_shown(self) -> list[Member]:
+        return _shown(self.authors)
+
+    @property
+    def authors_others(self) -> int:
+        return len(self.authors) - len(self.authors_shown)
+
+    @property
+    def sharers_shown(self) -> list[Member]:
+        return _shown(self.sharers)
+
+    @property
+    def sharers_others(self) -> int:
+        return len(self.sharers) - len(self.sharers_shown)
+
+
+def _shown(people: list[Member]) -> list[Member]:
+    # Three names read fine; from four on, two names and "N others".
+    return people if len(people) <= NAMES_SHOWN + 1 else people[:NAMES_SHOWN]
+
+
+@dataclass
+class StreamPage:
+    entries: list[Entry]
+    next_cursor: str | None
+
+
+# --- Cursor -------------------------------------------------------------------
+
+
+def _epoch_us(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def cursor_encode(entry: Entry, *, rank: float | None = None) -> str:
+    key = f"{_epoch_us(entry.published_at)}:{entry.pk}"
+    raw = f"r:{rank!r}:{key}" if rank is not None else f"d:{key}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    published_at: datetime
+    pk: int
+    rank: float | None = None
+
+
+def cursor_decode(value: str | None) -> Cursor | None:
+    """The key in an opaque cursor, or None when it is absent or malformed."""
+    if not value or len(value) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        parts = raw.split(":")
+        if parts[0] == "d" and len(parts) == 3:
+            rank, us, pk = None, int(parts[1]), int(parts[2])
+        elif parts[0] == "r" and len(parts) == 4:
+            rank, us, pk = float(parts[1]), int(parts[2]), int(parts[3])
+        else:
+            return None
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    if pk < 1 or (rank is not None and rank != rank):  # NaN
+        return None
+    return Cursor(published_at=moment, pk=pk, rank=rank)
+
+
+# --- Filters --------------------------------------------------------------------
+
+
+def _search_query(q: str) -> SearchQuery:
+    return SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def _words(q: str) -> list[str]:
+    return [word for word in q.replace('"', " ").split() if word not in ("or", "OR")][:8]
+
+
+def _day_start(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[Entry]:
+    """Visible entries narrowed by ``filters`` (no order, no page). Dates are
+    whole days in ``tz`` (the member's time zone), ``until`` included."""
+    if filters.narrows_subscriptions:
+        subs = Subscription.objects.shared().filter(feed=OuterRef("feed"))
+        if filters.kind:
+            subs = subs.filter(kind=filters.kind)
+        if filters.team:
+            subs = subs.filter(member__team_id=filters.team)
+        if filters.member:
+            subs = subs.filter(member_id=filters.member)
+        if filters.topic:
+            if full_text():
+                subs = subs.filter(topics__contains=[filters.topic])
+            else:  # SQLite has no JSON containment; match the quoted item in the JSON text.
+                subs = subs.filter(topics__icontains=f'"{filters.topic}"')
+        # Narrower shared subscriptions imply the plain "shared" check.
+        entries = Entry.objects.filter(Exists(subs), Entry.objects.visible_q())
+    else:
+        entries = Entry.objects.shared()
+    if filters.platform:
+        entries = entries.filter(feed__platform=filters.platform)
+    if filters.since:
+        entries = entries.filter(published_at__gte=_day_start(filters.since, tz))
+    if filters.until:
+        entries = entries.filter(published_at__lt=_day_start(filters.until + timedelta(days=1), tz))
+    if filters.q:
+        if full_text():
+            entries = entries.filter(search_vector=_search_query(filters.q))
+        else:
+            for word in _words(filters.q):
+                entries = entries.filter(
+                    Q(title__icontains=word) | Q(summary__icontains=word) | Q(content__icontains=word)
+                )
+    return entries
+
+
+def _after(entries: QuerySet[Entry], cursor: Cursor) -> QuerySet[Entry]:
+    """Rows strictly after the cursor in (published_at, id) descending order.
+    ``published_at <= t`` bounds the index range; the exclusion drops the few
+    rows of the same instant at or above the cursor's id."""
+    return entries.filter(published_at__lte=cursor.published_at).exclude(
+        published_at=cursor.published_at, id__gte=cursor.pk
+    )
+
+
+def _excerpt_source() -> Left:
+    return Left(Coalesce(NullIf(F("summary"), Value("")), F("content"), output_field=TextField()), 4000)
+
+
+def stream_page(
+    filters: StreamFilters, *, cursor: str | None = None, tz: tzinfo = UTC, page_size: int = PAGE_SIZE
+) -> StreamPage:
+    """One page of the stream: ``page_size`` entries after ``cursor``, with
+    ``through`` (names), ``excerpt`` and, when searching, ``snippet`` set on
+    each entry. A fixed number of queries whatever the page size."""
+    key = cursor_decode(cursor)
+    entries = filtered_entries(filters, tz=tz)
+    rank: SearchRank | None = None
+    if filters.by_relevance:
+        window = entries.order_by("-published_at", "-id").values("pk")[:RELEVANCE_WINDOW]
+        rank = SearchRank(F("search_vector"), _search_query(filters.q))
+        entries = Entry.objects.filter(pk__in=window).annotate(rank=rank)
+        if key is not None and key.rank is not None:
+            entries = entries.filter(
+                Q(rank__lt=key.rank)
+                | Q(rank=key.rank, published_at__lt=key.published_at)
+                | Q(rank=key.rank, published_at=key.published_at, id__lt=key.pk)
+            )
+        entries = entries.order_by("-rank", "-published_at", "-id")
+    else:
+        if key is not None and key.rank is None:
+            entries = _after(entries, key)
+        entries = entries.order_by("-published_at", "-id")
+    rows = list(
+        entries.select_related("feed")
+        .defer("summary", "content", "search_vector", "content_hash", "identity")
+        .annotate(excerpt_source=_excerpt_source())[: page_size + 1]
+    )
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    through = through_for([row.feed_id for row in rows])
+    snippets = snippets_for(rows, filters.q) if filters.q else {}
+    for row in rows:
+        row.through = through.get(row.feed_id, Through())
+        row.excerpt = excerpt_of(row.excerpt_source)
+        row.snippet = snippets.get(row.pk)
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = cursor_encode(last, rank=getattr(last, "rank", None) if rank is not None else None)
+    return StreamPage(entries=rows, next_cursor=next_cursor)
+
+
+# --- Names ------------------------------------------------------------------------
+
+
+def through_for(feed_ids: list[int]) -> dict[int, Through]:
+    """Who each feed comes through, from shared subscriptions only: one query
+    for any number of feeds."""
+    result: dict[int, Through] = defaultdict(Through)
+    if not feed_ids:
+        return result
+    subs = (
+        Subscription.objects.shared()
+        .filter(feed_id__in=set(feed_ids))
+        .select_related("member__user")
+        .only("feed_id", "kind", "member__display_name", "member__user__email")
+        .order_by("member__display_name", "member_id")
+    )
+    for sub in subs:
+        slot = result[sub.feed_id]
+        (slot.authors if sub.kind == Subscription.Kind.ACCOUNT else slot.sharers).append(sub.member)
+    return result
+
+
+# --- Excerpts and snippets ------------------------------------------------------------
+
+_PARTIAL_TAG = re.compile(r"<[^>]*$")
+
+
+def plain_text(value: str | None) -> str:
+    """Visible text of stored (sanitized) HTML, whitespace collapsed."""
+    if not value:
+        return ""
+    return " ".join(html.unescape(strip_tags(_PARTIAL_TAG.sub("", value))).split())
+
+
+def excerpt_of(value: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """Plain text cut at a word boundary (the template escapes it)."""
+    text = plain_text(value)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def _highlight(text: str) -> SafeString:
+    """Escape everything, then turn the match markers into <mark>: the only
+    markup a snippet can carry."""
+    escaped = escape(text)
+    return mark_safe(escaped.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+
+
+def snippets_for(entries: list[Entry], q: str) -> dict[int, SafeString]:
+    """Highlighted snippets for a page of search results (one query on
+    PostgreSQL, none on SQLite)."""
+    if not entries or not q:
+        return {}
+    if full_text():
+        return _snippets_postgresql([entry.pk for entry in entries], q)
+    return {entry.pk: _snippet_plain(entry.title + " · " + plain_text(entry.excerpt_source), q) for entry in entries}
+
+
+def _stripped(name: str) -> Func:
+    # Tags out, then the marker characters out (so only ts_headline adds them).
+    no_tags = Func(
+        Left(Coalesce(F(name), Value("")), 20000),
+        Value("<[^>]*>"),
+        Value(" "),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )
+    return Func(no_tags, Value(_START + _STOP), Value(""), function="translate", output_field=TextField())
+
+
+def _snippets_postgresql(pks: list[int], q: str) -> dict[int, SafeString]:
+    document = Concat(_stripped("summary"), Value(" … "), _stripped("content"), output_field=TextField())
+    headline = SearchHeadline(
+        document,
+        _search_query(q),
+        config=SEARCH_CONFIG,
+        start_sel=_START,
+        stop_sel=_STOP,
+        max_words=30,
+        min_words=12,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+    rows = Entry.objects.filter(pk__in=pks).annotate(headline=headline).values_list("pk", "headline")
+    result = {}
+    for pk, text in rows:
+        # The document is plain text with entities still encoded: decode them,
+        # then _highlight escapes everything again.
+        text = html.unescape(text or "")
+        if _START in text:
+            result[pk] = _highlight(" ".join(text.split()))
+    return result
+
+
+def _snippet_plain(text: str, q: str) -> SafeString | None:
+    words = [w for w in _words(q) if not w.startswith("-")]
+    if not words:
+        return None
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.I)
+    text = text.replace(_START, "").replace(_STOP, "")
+    first = pattern.search(text)
+    if first is None:
+        return None
+    start = max(0, first.start() - SNIPPET_CHARS // 3)
+    if start:
+        start = text.find(" ", start) + 1 or start
+    window = text[start : start + SNIPPET_CHARS]
+    marked = pattern.sub(lambda m: f"{_START}{m.group(0)}{_STOP}", window)
+    prefix = "… " if start else ""
+    suffix = " …" if start + SNIPPET_CHARS < len(text) else ""
+    return _highlight(prefix + marked + suffix)
+
+
+# --- Filter choices ---------------------------------------------------------------
+
+
+def filter_choices() -> dict[str, list]:
+    """Teams, members, platforms and topics that can narrow the stream
+    (only what shared subscriptions bring). Cached a few minutes: it is the
+    same for everyone and costs a few queries."""
+    cached = cache.get(CHOICES_CACHE_KEY)
+    if cached is not None:
+        return cached
+    shared = Subscription.objects.shared()
+    member_rows = (
+        Member.objects.filter(pk__in=shared.values("member_id"))
+        .select_related("user")
+        .only("display_name", "user__email", "team_id")
+        .order_by("display_name", "pk")
+    )
+    members = [(m.pk, m.name) for m in member_rows]
+    teams = list(Team.objects.filter(members__in=shared.values("member_id")).distinct().values_list("pk", "name"))
+    teams.sort(key=lambda t: t[1].lower())
+    platforms = sorted(set(shared.values_list("feed__platform", flat=True).distinct()))
+    topics: set[str] = set()
+    for row in shared.exclude(topics=[]).values_list("topics", flat=True):
+        topics.update(str(t) for t in row or [] if t)
+    choices = {"teams": teams, "members": members, "platforms": platforms, "topics": sorted(topics)}
+    cache.set(CHOICES_CACHE_KEY, choices, CHOICES_CACHE_SECONDS)
+    return choices
+
+
+def through_entry(entry: Entry) -> Through:
+    return through_for([entry.feed_id]).get(entry.feed_id, Through())

@@ -1,0 +1,196 @@
+"""The shared stream, entry pages and moderation (thin views over
+feeds.stream and feeds.moderation).
+
+Object rules: the stream and entry pages show only what the organization can
+see (``Entry.objects.shared()``; 404 otherwise, even for an existing entry);
+reports can be made on visible entries and sources only; hiding and
+restoring are for facilitators and admins (the permission map enforces the
+role, feeds.moderation checks it again).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ..curation import picks_for_stream
+from ..forms_stream import HideForm, ReportForm, StreamFilterForm
+from ..models import Entry, Feed, Report, Subscription
+from ..moderation import (
+    ModerationRefused,
+    can_moderate,
+    entry_hide,
+    entry_restore,
+    feed_hide,
+    feed_restore,
+    hidden_entries,
+    hidden_feeds,
+    report_create,
+    report_dismiss,
+    reports_open,
+)
+from ..sanitize import sanitize_html
+from ..stream import filter_choices, stream_page, through_entry
+
+FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order")
+LIST_LIMIT = 200
+
+
+def _query(params: dict[str, str], **changes) -> str:
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return "?" + urlencode(merged) if merged else "?"
+
+
+def stream(request: HttpRequest) -> HttpResponse:
+    form = StreamFilterForm(request.GET, choices=filter_choices())
+    filters = form.filters()
+    cursor = request.GET.get("cursor") or None
+    page = stream_page(filters, cursor=cursor, tz=timezone.get_current_timezone())
+    params = {k: request.GET[k] for k in FILTER_PARAMS if request.GET.get(k)}
+    tabs = [
+        ("", _("All")),
+        (Subscription.Kind.ACCOUNT.value, _("What we publish")),
+        (Subscription.Kind.SOURCE.value, _("What we read")),
+    ]
+    context = {
+        "form": form,
+        "filters": filters,
+        "entries": page.entries,
+        "older_url": _query(params, cursor=page.next_cursor) if page.next_cursor else "",
+        "newest_url": _query(params) if cursor else "",
+        "tabs": [(label, _query(params, kind=value), filters.kind == value) for value, label in tabs],
+        "filtered": bool(params),
+        "picks": picks_for_stream() if not params and not cursor else [],
+        "is_first_page": not cursor,
+    }
+    return render(request, "feeds/stream/index.html", context)
+
+
+def _visible_entry_or_404(entry_id: int) -> Entry:
+    entry = Entry.objects.shared().select_related("feed").filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    item = _visible_entry_or_404(entry_id)
+    content = sanitize_html(item.content or item.summary, base_url=item.link or None)
+    return render(
+        request,
+        "feeds/stream/entry.html",
+        {
+            "entry": item,
+            "content": content,
+            "through": through_entry(item),
+            "can_moderate": can_moderate(request.member),
+        },
+    )
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# --- Reports --------------------------------------------------------------------
+
+
+def report_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    item = _visible_entry_or_404(entry_id)
+    return _report(request, target=item, entry=item, back=reverse("feeds:entry", kwargs={"entry_id": item.pk}))
+
+
+def report_feed(request: HttpRequest, feed_id: int) -> HttpResponse:
+    visible = Subscription.objects.shared().filter(feed_id=feed_id)
+    feed = get_object_or_404(Feed.objects.filter(pk__in=visible.values("feed_id")), pk=feed_id)
+    return _report(request, target=feed, feed=feed, back=reverse("feeds:stream"))
+
+
+def _report(request: HttpRequest, *, target, back: str, entry: Entry | None = None, feed: Feed | None = None):
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report_create(member=request.member, entry=entry, feed=feed, **form.cleaned_data)
+        except ModerationRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Reported. Thank you: a facilitator will look at it."))
+            return redirect(back)
+    return render(request, "feeds/stream/report.html", {"form": form, "target": target, "entry": entry, "feed": feed})
+
+
+def reports(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "feeds/stream/reports.html",
+        {
+            "reports": list(reports_open()[:LIST_LIMIT]),
+            "hidden_entries": list(hidden_entries()[:LIST_LIMIT]),
+            "hidden_feeds": list(hidden_feeds()[:LIST_LIMIT]),
+            "hide_form": HideForm(),
+        },
+    )
+
+
+def _moderate(request: HttpRequest, action, **kwargs) -> bool:
+    try:
+        action(member=request.member, **kwargs)
+    except ModerationRefused as exc:
+        messages.error(request, exc.message)
+        return False
+    return True
+
+
+@require_POST
+def entry_hide_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    item = get_object_or_404(Entry.objects.select_related("feed"), pk=entry_id)
+    form = HideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why it is hidden: the reason is kept for other facilitators."))
+    elif _moderate(request, entry_hide, entry=item, reason=form.cleaned_data["reason"]):
+        messages.success(request, _("Hidden from everyone: “%(title)s”.") % {"title": item.title or item.link})
+    return _back(request, reverse("feeds:reports"))
+
+
+@require_POST
+def entry_restore_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    item = get_object_or_404(Entry, pk=entry_id)
+    if _moderate(request, entry_restore, entry=item):
+        messages.success(request, _("Restored: “%(title)s”.") % {"title": item.title or item.link})
+    return _back(request, reverse("feeds:reports"))
+
+
+@require_POST
+def feed_hide_view(request: HttpRequest, feed_id: int) -> HttpResponse:
+    feed = get_object_or_404(Feed, pk=feed_id)
+    form = HideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why it is hidden: the reason is kept for other facilitators."))
+    elif _moderate(request, feed_hide, feed=feed, reason=form.cleaned_data["reason"]):
+        messages.success(request, _("Source hidden from everyone: %(title)s.") % {"title": feed.display_title})
+    return _back(request, reverse("feeds:reports"))
+
+
+@require_POST
+def feed_restore_view(request: HttpRequest, feed_id: int) -> HttpResponse:
+    feed = get_object_or_404(Feed, pk=feed_id)
+    if _moderate(request, feed_restore, feed=feed):
+        messages.success(request, _("Source restored: %(title)s.") % {"title": feed.display_title})
+    return _back(request, reverse("feeds:reports"))
+
+
+@require_POST
+def report_dismiss_view(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = get_object_or_404(Report, pk=report_id)
+    if _moderate(request, report_dismiss, report=report):
+        messages.success(request, _("Report dismissed."))
+    return _back(request, reverse("feeds:reports"))
