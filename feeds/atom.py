@@ -27,6 +27,7 @@ from django.utils.html import escape
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from .curation import entries_picked
 from .models import Entry, Pick, Subscription
 from .sanitize import sanitize_html
 
@@ -66,7 +67,7 @@ def stream_entries_filtered(params: Mapping[str, str]) -> QuerySet[Entry]:
         for word in words.split()[:8]:
             entries = entries.filter(Q(title__icontains=word) | Q(summary__icontains=word))
     if params.get("picks") in ("1", "on", "true"):
-        entries = entries.filter(Exists(Pick.objects.filter(entry=OuterRef("pk"))))
+        entries = entries_picked(entries)
     return entries.select_related("feed", "pick").order_by("-published_at", "-id")
 
 

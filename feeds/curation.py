@@ -63,6 +63,11 @@ def picks_visible() -> QuerySet[Pick]:
     )
 
 
+def entries_picked(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    """The "Picks only" filter: narrow any entry queryset to picked entries."""
+    return entries.filter(Exists(Pick.objects.filter(entry=OuterRef("pk"))))
+
+
 def picks_for_stream(*, limit: int = 5) -> list[Pick]:
     """The picks shown above the stream and on the home page (newest first)."""
     return list(picks_visible()[:limit])
