@@ -58,7 +58,6 @@ BACKOFF_BASE = timedelta(minutes=5)
 # Servers' "come back later" hints are honoured up to this long.
 MAX_SERVER_HINT = timedelta(days=7)
 PAUSE_AFTER_ERRORS = 10
-FETCH_LOG_DAYS = 30
 FEED_PROBLEMS_EMAIL = "feed_problems"
 
 
@@ -261,8 +260,10 @@ def _queue_fetch(*, feed_id: int, lease: str) -> None:
         log.warning("could not queue a fetch of feed %s now (%s); the scheduler will", feed_id, exc)
 
 
-def fetch_logs_purge(*, older_than_days: int = FETCH_LOG_DAYS) -> int:
-    cutoff = timezone.now() - timedelta(days=older_than_days)
+def fetch_logs_purge(*, older_than_days: int | None = None) -> int:
+    """Delete fetch logs older than FETCH_LOG_RETENTION_DAYS (30 by default)."""
+    days = settings.FETCH_LOG_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = FetchLog.objects.filter(started_at__lt=cutoff).delete()
     return deleted
 
