@@ -323,7 +323,7 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
         for n in random.Random(7).sample(range(args.feeds), changed):
             servers[n % args.hosts].set(f"/feeds/{n}.xml", feed_document(n, args.entries, version=1), etag=f'"{n}-1"')
         third_rate, _ = one_pass(f"pass 3 ({changed} feeds changed)", logs_before + 3 * args.feeds)
-        outcomes = dict(FetchLog.objects.values_list("outcome").annotate(n=Count("id")))
+        outcomes = dict(sorted(FetchLog.objects.values_list("outcome").annotate(n=Count("id"))))
         print(f"fetch outcomes: {outcomes}")
         steady_peak = sampler.peak_mb()
 
