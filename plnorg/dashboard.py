@@ -272,7 +272,88 @@ def dashboard_compute(*, period: str, now: datetime | None = None) -> dict:
 
 
 def _app_figures(*, start: datetime, end: datetime, prev_start: datetime) -> dict:
-    return {}
+    """Figures from the workshops app (and, below, time on the clock)."""
+    current = workshop_figures(start=start, end=end)
+    previous = workshop_figures(start=prev_start, end=start)
+    extra = [
+        {
+            "key": "workshop_attendance_rate",
+            "label": _("Workshop attendance"),
+            "current": current["attendance_rate"],
+            "previous": previous["attendance_rate"],
+            "change": _trend(current["attendance_rate"], previous["attendance_rate"])["change"],
+            "percent": True,
+            "note": _("of registered seats in sessions held were attended"),
+        },
+        {
+            "key": "workshop_feedback",
+            "label": _("Workshop feedback"),
+            "current": current["average_feedback"],
+            "previous": previous["average_feedback"],
+            "change": _trend(current["average_feedback"], previous["average_feedback"])["change"],
+            "percent": False,
+            "note": _("average rating out of 5 (shown with 5 or more answers)"),
+        },
+    ]
+    return {"extra_figures": extra, "workshop_effect": workshop_effect(now=end)}
+
+
+def workshop_figures(*, start: datetime, end: datetime) -> dict:
+    from django.db.models import Avg
+
+    from workshops.models import Attendance, Feedback
+
+    marks = Attendance.objects.filter(session__starts_at__gte=start, session__starts_at__lt=end)
+    counted = marks.exclude(status=Attendance.Status.EXCUSED)
+    came = counted.filter(status__in=[Attendance.Status.ATTENDED, Attendance.Status.PARTIAL]).count()
+    answers = Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
+    n_answers = answers.count()
+    average = answers.aggregate(a=Avg("rating"))["a"] if n_answers >= MIN_GROUP else None
+    return {
+        "attendance_rate": _ratio(came, counted.count()),
+        "average_feedback": round(float(average), 2) if average is not None else None,
+        "answers": n_answers,
+    }
+
+
+def workshop_effect(*, now: datetime) -> dict | None:
+    """Attendees vs members who never attended: who added a shared source or
+    account within 30 and 90 days. Attendees are measured from the end of the
+    first workshop they attended; the others from the earliest such date.
+    Shown only when both groups have at least MIN_GROUP members."""
+    from django.db.models import Max
+
+    from workshops.models import Attendance
+
+    attended = (
+        Attendance.objects.filter(
+            status__in=[Attendance.Status.ATTENDED, Attendance.Status.PARTIAL],
+            registration__member__user__is_active=True,
+            session__ends_at__lte=now,
+        )
+        .values("registration__member_id")
+        .annotate(first=Min("session__ends_at"), last=Max("session__ends_at"))
+    )
+    anchors = {row["registration__member_id"]: row["first"] for row in attended}
+    others = list(Member.objects.active().exclude(pk__in=list(anchors)).values_list("pk", flat=True))
+    if len(anchors) < MIN_GROUP or len(others) < MIN_GROUP:
+        return None
+    others_anchor = min(anchors.values())
+    adds = list(Subscription.objects.shared().values_list("member_id", "added_at"))
+    result = {"attendees": len(anchors), "others": len(others), "windows": []}
+    other_set = set(others)
+    for days in (30, 90):
+        window = timedelta(days=days)
+        attendee_added = {m for m, at in adds if m in anchors and anchors[m] < at <= anchors[m] + window}
+        other_added = {m for m, at in adds if m in other_set and others_anchor < at <= others_anchor + window}
+        result["windows"].append(
+            {
+                "days": days,
+                "attendee_share": _ratio(len(attendee_added), len(anchors)),
+                "other_share": _ratio(len(other_added), len(others)),
+            }
+        )
+    return result
 
 
 def dashboard_refresh(*, periods: list[str] | None = None) -> list[DashboardSnapshot]:

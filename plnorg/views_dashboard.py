@@ -111,8 +111,17 @@ def dashboard_export(request):
     writer.writerow(["headline", "participating", head["participating"], ""])
     for key in ("active_sharers", "entries"):
         writer.writerow(["headline", key, head[key]["current"], head[key]["previous"]])
-    for key, value in sorted(data.get("extra_headline", {}).items()):
-        writer.writerow(["headline", key, value.get("current"), value.get("previous")])
+    for fig in data.get("extra_figures", []):
+        writer.writerow(["headline", fig["key"], fig["current"], fig["previous"]])
+    effect = data.get("workshop_effect")
+    if effect:
+        for window in effect["windows"]:
+            writer.writerow(
+                ["workshop_effect", f"attendees added within {window['days']} days", window["attendee_share"], ""]
+            )
+            writer.writerow(
+                ["workshop_effect", f"others added within {window['days']} days", window["other_share"], ""]
+            )
     for week in data["weekly"]["weeks"]:
         writer.writerow(["weekly", f"participation_rate {week['week']}", week["participation_rate"], ""])
         writer.writerow(["weekly", f"entries {week['week']}", week["entries"], ""])

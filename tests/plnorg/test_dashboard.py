@@ -121,3 +121,41 @@ def test_period_switch_and_snapshot_time(client_as):
     quarter = client.get(reverse("dashboard") + "?period=quarter")
     assert 'option value="quarter" selected' in quarter.content.decode()
     assert "Figures computed" in text_of(quarter)
+
+
+def test_workshop_figures_and_effect(org):
+    from tests.workshops.factories import RegistrationFactory, WorkshopFactory
+    from workshops.models import Attendance, Feedback, Workshop
+
+    Workshop.objects.all().delete()  # the demo's workshops; this data set is the whole story
+    now = timezone.now()
+    workshop = WorkshopFactory(sessions=1, sessions__starts_in=timedelta(days=-40))
+    session = workshop.sessions.get()
+    attendees = [org[k] for k in ("a1", "a2", "b1", "c1", "c2")]
+    for i, member in enumerate(attendees):
+        registration = RegistrationFactory(workshop=workshop, member=member)
+        Attendance.objects.create(registration=registration, session=session, status=Attendance.Status.ATTENDED)
+        Feedback.objects.create(registration=registration, rating=4 if i else 5, created_at=now - timedelta(days=3))
+    no_show = RegistrationFactory(workshop=workshop, member=org["c3"])
+    Attendance.objects.create(registration=no_show, session=session, status=Attendance.Status.NO_SHOW)
+    end = session.ends_at
+    # c1 and c2 (attendees) add a shared source 10 days after; b4 (not an attendee) too.
+    extra_feed = FeedFactory()
+    for who in ("c1", "c2", "b4"):
+        SubscriptionFactory(
+            member=org[who], feed=extra_feed, kind="source", is_shared=True, added_at=end + timedelta(days=10)
+        )
+    # c3 adds one 60 days after: inside 90 days only.
+    SubscriptionFactory(member=org["c3"], feed=FeedFactory(), is_shared=True, added_at=end + timedelta(days=39))
+
+    data = dashboard_compute(period="quarter")
+    figures = {f["key"]: f for f in data["extra_figures"]}
+    assert figures["workshop_attendance_rate"]["current"] == round(5 / 6, 4)
+    assert figures["workshop_feedback"]["current"] == round((5 + 4 * 4) / 5, 2)
+    effect = data["workshop_effect"]
+    # 5 attendees; 9 others (14 active - 5).
+    assert (effect["attendees"], effect["others"]) == (5, 9)
+    assert effect["windows"] == [
+        {"days": 30, "attendee_share": round(2 / 5, 4), "other_share": round(1 / 9, 4)},
+        {"days": 90, "attendee_share": round(2 / 5, 4), "other_share": round(2 / 9, 4)},
+    ]
