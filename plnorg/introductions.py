@@ -142,48 +142,73 @@ def similar_pairs(
     """For each member, the best `per_member` partners in another team whose
     source Jaccard >= SOURCE_THRESHOLD or topic Jaccard >= TOPIC_THRESHOLD,
     skipping `excluded` pairs (lower id first). Returns each chosen pair once,
-    best first."""
+    best first.
+
+    Sources are many and sparse: common counts come from the member × source
+    bipartite graph (each source's followers). Topics are few and dense: each
+    member's topics are a bit mask, so a common count is one AND."""
     by_source, by_topic = _bipartite(people)
-    followers = _neighbour_index(by_source, "s")
+    ids = sorted(people)
+    position = {pk: i for i, pk in enumerate(ids)}
+    followers = {s: [position[m] for m in members] for s, members in _neighbour_index(by_source, "s").items()}
     topic_members = _neighbour_index(by_topic, "t")
+    topic_bit = {t: 1 << i for i, t in enumerate(sorted(topic_members))}
+    masks = [sum(topic_bit[t] for t in people[pk].topics) for pk in ids]
+    source_sizes = [len(people[pk].sources) for pk in ids]
+    topic_sizes = [len(people[pk].topics) for pk in ids]
+    teams = [people[pk].team_id for pk in ids]
+    skip: dict[int, set[int]] = defaultdict(set)
+    for a, b in excluded:
+        if a in position and b in position:
+            skip[position[a]].add(position[b])
+            skip[position[b]].add(position[a])
     chosen: set[tuple[int, int]] = set()
-    for pk in sorted(people):
-        person = people[pk]
-        source_counts: Counter[int] = Counter()
-        for s in person.sources:
-            source_counts.update(followers[s])
-        topic_counts: Counter[int] = Counter()
-        for t in person.topics:
-            topic_counts.update(topic_members[t])
+    for i, pk in enumerate(ids):
+        common_sources: Counter[int] = Counter()
+        for s in people[pk].sources:
+            common_sources.update(followers[s])
+        mask, team, sa, ta = masks[i], teams[i], source_sizes[i], topic_sizes[i]
+        common_topics = [(mask & other).bit_count() for other in masks] if mask else None
+        # Integer forms of the thresholds: c/(a+b-c) >= 0.3 <=> 13c >= 3(a+b);
+        # c/(a+b-c) >= 0.1 <=> 11c >= a+b.
+        candidates = {j for j, c in common_sources.items() if 11 * c >= sa + source_sizes[j]}
+        if common_topics is not None:
+            candidates.update(
+                j
+                for j, (c, tb) in enumerate(zip(common_topics, topic_sizes, strict=True))
+                if c and 13 * c >= 3 * (ta + tb)
+            )
+        candidates.discard(i)
+        candidates -= skip.get(i, set())
+        # The hot loop (up to n per member): Jaccard inlined, no calls.
+        topics_of = common_topics or [0] * len(ids)
+        sources_of = common_sources.get
         scored = []
-        for other in source_counts.keys() | topic_counts.keys():
-            if other == pk:
+        for j in candidates:
+            if teams[j] == team:
                 continue
-            them = people[other]
-            if them.team_id == person.team_id:
-                continue
-            pair = (pk, other) if pk < other else (other, pk)
-            if pair in excluded:
-                continue
-            source_j = jaccard(source_counts[other], len(person.sources), len(them.sources))
-            topic_j = jaccard(topic_counts[other], len(person.topics), len(them.topics))
-            if source_j >= SOURCE_THRESHOLD or topic_j >= TOPIC_THRESHOLD:
-                scored.append((max(source_j, topic_j), -other, pair))
-        for _score, _other, pair in heapq.nlargest(per_member, scored):
-            chosen.add(pair)
+            c = sources_of(j, 0)
+            source_j = c / (sa + source_sizes[j] - c) if c else 0.0
+            c = topics_of[j]
+            topic_j = c / (ta + topic_sizes[j] - c) if c else 0.0
+            scored.append((source_j if source_j > topic_j else topic_j, -ids[j]))
+        for _score, negative_other in heapq.nlargest(per_member, scored):
+            other = -negative_other
+            chosen.add((pk, other) if pk < other else (other, pk))
+    popularity = {s: len(members) for s, members in followers.items()}
     results = []
     for a, b in chosen:
         pa, pb = people[a], people[b]
-        common_sources = sorted(pa.sources & pb.sources, key=lambda s: (len(followers[s]), s))
-        common_topics = sorted(pa.topics & pb.topics, key=lambda t: (len(topic_members[t]), t))
+        shared_sources = sorted(pa.sources & pb.sources, key=lambda s: (popularity[s], s))
+        shared_topics = sorted(pa.topics & pb.topics, key=lambda t: (len(topic_members[t]), t))
         results.append(
             PairSuggestion(
                 member_a=a,
                 member_b=b,
-                source_similarity=round(jaccard(len(common_sources), len(pa.sources), len(pb.sources)), 4),
-                topic_similarity=round(jaccard(len(common_topics), len(pa.topics), len(pb.topics)), 4),
-                common_sources=tuple(common_sources[:3]),
-                common_topics=tuple(common_topics[:3]),
+                source_similarity=round(jaccard(len(shared_sources), len(pa.sources), len(pb.sources)), 4),
+                topic_similarity=round(jaccard(len(shared_topics), len(pa.topics), len(pb.topics)), 4),
+                common_sources=tuple(shared_sources[:3]),
+                common_topics=tuple(shared_topics[:3]),
             )
         )
     results.sort(key=lambda p: (-p.score, p.member_a, p.member_b))

@@ -16,7 +16,10 @@ def refresh_dashboard() -> None:
     dashboard_refresh()
 
 
-@shared_task(name="plnorg.compute_introductions")
+# Connectors' sampled betweenness takes most of a minute on a dense graph of
+# 1,000 members, so this task has limits of its own (still well below the
+# broker's one-hour visibility timeout).
+@shared_task(name="plnorg.compute_introductions", soft_time_limit=900, time_limit=1200)
 def compute_introductions() -> None:
     """Nightly: introduction suggestions and connectors (each skipped when
     switched off in the organization settings)."""

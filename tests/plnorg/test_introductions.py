@@ -1,6 +1,7 @@
 """Introductions: suggestions and their reasons, connectors, the flow with
 accept/decline and "did you meet?", opt-in and opt-out, the analytics switches."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from members.introductions import (
     introduction_answer,
     introduction_record_met,
     introduction_send,
+    introduction_url,
     introductions_follow_up,
 )
 from members.models import Introduction, OrganizationSettings, OutboundEmail, User
@@ -214,6 +216,11 @@ def test_introduction_flow_accept_and_did_you_meet_once(org, client):
     assert list(OutboundEmail.objects.filter(kind="introductions").values_list("to", "subject")) == [
         (ann.user.email, "Sender introduced you to Bob")
     ]
+    email = OutboundEmail.objects.get(kind="introductions")
+    assert introduction_url(introduction) in email.body_text
+    assert "You both read Feed f1." in email.body_text
+    if importlib.util.find_spec("members.notifications"):
+        assert "List-Unsubscribe" in email.headers
     # Ann accepts: waiting for Bob; Ann does not see Bob's address yet.
     introduction_answer(introduction_id=introduction.pk, member=ann, accept=True)
     client.force_login(ann.user)
