@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feeds.models import Entry, Feed, Subscription
-from members.models import Member, OrganizationSettings, Team
+from members.models import Invitation, Member, OrganizationSettings, Team
 
 from .models import DashboardSnapshot
 
@@ -230,14 +230,18 @@ def setup_checklist() -> list[dict]:
             _("Sign-in configured (SSO or sign-up domains)"),
             SocialApp.objects.exists() or bool(settings.SIGNUP_DOMAINS) or bool(org.signup_domain_list),
         ),
-        (_("Members invited or joined"), Member.objects.active().count() > 1),
+        (_("Members invited"), Invitation.objects.exists()),
     ]
     items.extend(_app_checklist_items())
     return [{"label": str(label), "done": bool(done)} for label, done in items]
 
 
 def _app_checklist_items() -> list[tuple[str, bool]]:
-    return []
+    from workshops.models import Workshop
+
+    return [
+        (_("First workshop published"), Workshop.objects.exclude(status=Workshop.Status.DRAFT).exists()),
+    ]
 
 
 # --- Snapshots ------------------------------------------------------------------------

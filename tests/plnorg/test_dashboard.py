@@ -159,3 +159,15 @@ def test_workshop_figures_and_effect(org):
         {"days": 30, "attendee_share": round(2 / 5, 4), "other_share": round(1 / 9, 4)},
         {"days": 90, "attendee_share": round(2 / 5, 4), "other_share": round(2 / 9, 4)},
     ]
+
+
+def test_setup_checklist_for_admins_only(client_as):
+    from members.models import Invitation
+
+    Invitation.objects.all().delete()
+    admin_page = text_of(client_as("admin").get(reverse("dashboard")))
+    assert "Set-up checklist" in admin_page
+    assert "done Teams created" in admin_page
+    assert "done First workshop published" in admin_page
+    assert "to do Members invited" in admin_page
+    assert "Set-up checklist" not in text_of(client_as("leader").get(reverse("dashboard")))
