@@ -66,16 +66,10 @@ def beat_age_seconds() -> int | None:
 
 
 def queue_depth() -> int | None:
-    """Messages waiting in the default Celery queue (Redis broker only)."""
-    if not settings.CELERY_BROKER_URL.startswith("redis"):
-        return None
-    from plnorg.celery import app
+    from .health import queue_depth as health_queue_depth
 
-    try:
-        with app.connection_for_read() as conn:
-            return int(conn.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
-    except Exception:  # noqa: BLE001 - a broker outage shows on /healthz; here we just omit the gauge
-        return None
+    depth = health_queue_depth()
+    return depth if isinstance(depth, int) else None
 
 
 def _fetch_counts(since) -> dict[str, int]:
