@@ -408,6 +408,19 @@ def test_demo_has_introductions_in_every_state(db):
     assert current_suggestions().exists()
 
 
+def test_demo_seeding_is_idempotent(db):
+    from members.models import Member
+    from plnorg.introductions_demo import OPTED_IN, seed_introductions
+
+    members = {m.user.email.split("@")[0]: m for m in Member.objects.select_related("user")}
+    before = (Introduction.objects.count(), current_suggestions().count())
+    seed_introductions(members)
+    assert (Introduction.objects.count(), current_suggestions().count()) == before
+    assert sorted(Member.objects.filter(introductions_opt_in=True).values_list("user__email", flat=True)) == sorted(
+        f"{local}@example.com" for local in OPTED_IN
+    )
+
+
 @pytest.mark.timeout(120)
 def test_bench_smoke_runs():
     root = Path(__file__).resolve().parents[2]
