@@ -6,7 +6,7 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .models import AuditEvent, Member, OrganizationSettings, OutboundEmail, Team, User
+from .models import AuditEvent, Introduction, Member, OrganizationSettings, OutboundEmail, Team, User
 
 
 def _user_roles_snapshot(user: User) -> dict:
@@ -215,3 +215,10 @@ def audit_csv_response(queryset) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="plnorg-audit-log.csv"'
     return response
+
+
+@admin.register(Introduction)
+class IntroductionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_at"]
+    list_select_related = True
+    raw_id_fields = [f.name for f in Introduction._meta.fields if f.is_relation]

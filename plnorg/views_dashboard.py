@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from . import charts
 from .dashboard import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
+from .introductions import introductions_tile_context
 
 
 def _period(request) -> str:
@@ -84,6 +85,8 @@ def dashboard(request):
         "charts": chart_list,
         "checklist": setup_checklist() if request.user.is_staff else None,
     }
+    # Live (cheap) figures: the introductions funnel.
+    context.update(introductions_tile_context())
     return render(request, "plnorg/dashboard.html", context)
 
 

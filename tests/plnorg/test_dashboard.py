@@ -171,3 +171,14 @@ def test_setup_checklist_for_admins_only(client_as):
     assert "done First workshop published" in admin_page
     assert "to do Members invited" in admin_page
     assert "Set-up checklist" not in text_of(client_as("leader").get(reverse("dashboard")))
+
+
+def test_dashboard_shows_the_introductions_funnel(client_as):
+    page = client_as("leader").get(reverse("dashboard"))
+    body = page.content.decode()
+    assert "Introductions" in text_of(page)
+    from members.models import Introduction
+
+    sent = Introduction.objects.count()
+    assert sent > 0  # the demo has introductions in every state
+    assert f'data-funnel="sent">{sent}<' in body
