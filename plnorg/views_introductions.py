@@ -91,6 +91,11 @@ def introductions_opt_in(request):
         messages.success(request, _("You can now be suggested for introductions."))
     else:
         messages.success(request, _("You will no longer be suggested or offered for introductions."))
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
     return redirect("people_you_might_meet")
 
 

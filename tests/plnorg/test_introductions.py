@@ -434,3 +434,22 @@ def test_bench_smoke_runs():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "suggestions:" in result.stdout and "peak memory" in result.stdout
+
+
+@pytest.mark.django_db
+def test_onboarding_offers_the_introductions_opt_in(client_as, persona_user):
+    from django.urls import reverse
+
+    from tests.pages import text_of
+
+    client = client_as("new")
+    page = client.get(reverse("feeds:onboarding"))
+    assert "Yes, I can be suggested for introductions" in text_of(page)
+    response = client.post(reverse("introductions_opt_in"), {"opt_in": "1", "next": reverse("feeds:onboarding")})
+    assert response["Location"] == reverse("feeds:onboarding")
+    member = persona_user("new").member
+    member.refresh_from_db()
+    assert member.introductions_opt_in is True
+    assert "You can be suggested for introductions." in text_of(client.get(reverse("feeds:onboarding")))
+    evil = client.post(reverse("introductions_opt_in"), {"opt_in": "0", "next": "https://evil.example/"})
+    assert evil["Location"] == reverse("people_you_might_meet")
