@@ -12,9 +12,9 @@ How the checks stay fast as pages are added:
   (it needs a transactional test, which would flush the demo data for every
   test after it), `checks_server` (see tests/checks/a11y.py) clones the
   seeded test database once with PostgreSQL's CREATE DATABASE ... TEMPLATE
-  (a file copy, well under a second), starts ONE server process on the clone,
-  and `a11y` drives ONE headless Chromium with one stored login per persona
-  (a session cookie in a browser context's storage state, made once).
+  (a file copy, well under a second) and starts ONE server process on the
+  clone; `a11y_check_pages` drives ONE headless Chromium with one stored
+  login per persona (a session cookie in a browser context's storage state).
 
 All of these are session-scoped and requested only by tests marked
 `django_db`, which pytest-django runs before any transactional test: the
@@ -50,6 +50,23 @@ def crawl(django_db_setup, django_db_blocker) -> dict[str, Crawl]:
         cache.clear()
     _REPORT.append("Pages x roles checked by the crawler\n" + format_table(crawls))
     return crawls
+
+
+@pytest.fixture(scope="session")
+def checks_server(django_db_setup, django_db_blocker):
+    """ONE server process on ONE clone of the seeded test database."""
+    from django.db import connection
+
+    from tests.checks.a11y import CheckServer, database_clone, database_drop, database_url
+
+    settings_dict = dict(connection.settings_dict)
+    clone = f"{settings_dict['NAME']}_pages"
+    with django_db_blocker.unblock():
+        database_clone(settings_dict, clone)
+    server = CheckServer.start(database_url(settings_dict, clone))
+    yield server
+    server.stop()
+    database_drop(settings_dict, clone)
 
 
 def report(text: str) -> None:

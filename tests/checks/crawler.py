@@ -282,7 +282,7 @@ def check_url(
         view_name=name,
         status=response.status_code,
         content_type=response.get("Content-Type", ""),
-        headers=dict(response.headers),
+        headers={k.lower(): v for k, v in response.headers.items()},
         content=content,
         via=via,
         seconds=seconds,
@@ -495,3 +495,70 @@ def unmapped_routes(urlconf=None) -> list[str]:
 def csrf_exempt_url_names(urlconf=None) -> set[str]:
     """Names of the views that switched CSRF protection off (@csrf_exempt)."""
     return {name or route for route, name, cb in url_patterns(urlconf) if getattr(cb, "csrf_exempt", False)}
+
+
+# --- CSRF: every POST form refuses a request without a token --------------------
+
+
+def post_forms(crawls: dict[str, Crawl]) -> list[tuple[str, Form]]:
+    """Each same-site POST form the crawl found, once per (persona, action)."""
+    found: dict[tuple[str, str], Form] = {}
+    for persona, crawl in crawls.items():
+        for page in crawl.pages:
+            for form in page.forms:
+                path = same_site_path(form.action)
+                if form.method == "post" and path is not None:
+                    found.setdefault((persona, path), form)
+    return [(persona, form) for (persona, _path), form in sorted(found.items())]
+
+
+def csrf_problem(form: Form, *, persona: str, user=None) -> str | None:
+    """POST the form as `user` with CSRF checks on and no token: it must be refused (403).
+
+    Views named in plnorg.permissions.CSRF_EXEMPT_URL_NAMES are the declared
+    exceptions (tested on their own) and are skipped.
+    """
+    path = same_site_path(form.action)
+    if path is None or resolve_name(path) in perm.CSRF_EXEMPT_URL_NAMES:
+        return None
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    data: dict[str, list[str]] = {}
+    for name, value in form.fields:
+        if name != "csrfmiddlewaretoken":
+            data.setdefault(name, []).append(value)
+    response = client.post(path, data)
+    if response.status_code == 403 and b"CSRF" in body_of(response):
+        return None
+    return (
+        f"{persona}: the form on {form.page_url} posting to {path} was accepted without a CSRF token "
+        f"(answered {response.status_code})"
+    )
+
+
+# --- Security headers -------------------------------------------------------------
+
+
+def header_problems(headers: dict[str, str], *, https: bool = False) -> list[str]:
+    """What is wrong with one response's security headers (names case-insensitive)."""
+    h = {k.lower(): v for k, v in headers.items()}
+    problems = []
+    csp = h.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.split()}
+    if not csp:
+        problems.append("no Content-Security-Policy")
+    for unsafe in ("'unsafe-inline'", "'unsafe-eval'"):
+        if unsafe in csp:
+            problems.append(f"Content-Security-Policy allows {unsafe}")
+    if directives.get("frame-ancestors") != ["'none'"] and h.get("x-frame-options", "").upper() != "DENY":
+        problems.append("may be framed: neither frame-ancestors 'none' nor X-Frame-Options: DENY")
+    if h.get("x-content-type-options", "").lower() != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    if not h.get("referrer-policy"):
+        problems.append("no Referrer-Policy")
+    if https:
+        hsts = h.get("strict-transport-security", "")
+        if not re.search(r"max-age=(\d{7,})", hsts):  # at least ~4 months
+            problems.append(f"over HTTPS, no long Strict-Transport-Security (got {hsts!r})")
+    return problems
