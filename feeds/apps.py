@@ -9,3 +9,6 @@ class FeedsConfig(AppConfig):
         from . import lifecycle
 
         lifecycle.register()
+        from . import lifecycle_curation
+
+        lifecycle_curation.register()

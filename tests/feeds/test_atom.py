@@ -126,5 +126,5 @@ def test_feeds_out_page_carries_the_stream_filters_into_the_url():
     html = client.get(reverse("feeds:feeds_out") + "?topic=data&picks=1&evil=1").content.decode()
 
     token = FeedToken.objects.get(member=member).token
-    assert f"/out/{token}/stream.atom?picks=1&amp;topic=data" in html
-    assert "evil" not in html
+    # Only the stream's filters are carried over (the address ends after them).
+    assert f'/out/{token}/stream.atom?picks=1&amp;topic=data"' in html

@@ -318,3 +318,29 @@ def test_starter_packs_page_query_count_is_the_same_for_one_and_many():
     for n in range(3):
         pack_with(FeedFactory(), FeedFactory(), FeedFactory(), title=f"More {n}")
     assert queries_for(client, reverse("feeds:starter_packs")) == one
+
+
+# --- A member's data ----------------------------------------------------------
+
+
+def test_export_and_delete_cover_curation():
+    from feeds.lifecycle_curation import curation_delete, curation_export
+
+    me = facilitator()
+    saved = SavedEntryFactory(member=me, entry=shared_entry(title="Saved one")).entry
+    RecommendationFactory(sender=me, entry=saved, note="to you")
+    RecommendationFactory(recipient=me, entry=saved, note="for me")
+    pick = PickFactory(entry=saved, picked_by=me, note="picked")
+
+    data = curation_export(member=me)
+    curation_delete(member=me)
+
+    assert [s["title"] for s in data["saved_entries"]] == ["Saved one"]
+    assert [(r["title"], r["note"]) for r in data["recommendations_sent"]] == [("Saved one", "to you")]
+    assert [(r["title"], r["note"]) for r in data["recommendations_received"]] == [("Saved one", "for me")]
+    assert [p["note"] for p in data["picks_made"]] == ["picked"]
+    assert not SavedEntry.objects.filter(member=me).exists()
+    assert not Recommendation.objects.filter(sender=me).exists()
+    assert not Recommendation.objects.filter(recipient=me).exists()
+    pick.refresh_from_db()
+    assert (pick.picked_by, pick.note) == (None, "picked")
