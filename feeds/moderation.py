@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.audit import CONTENT_HIDDEN, CONTENT_RESTORED, audit_record
 from members.models import Member
 
 from .models import Entry, Feed, Report
@@ -94,13 +95,17 @@ def entry_hide(*, member: Member, entry: Entry, reason: str) -> Entry:
     with transaction.atomic():
         Entry.objects.filter(pk=entry.pk).update(hidden_at=timezone.now(), hidden_reason=reason, hidden_by=member)
         _resolve(Report.objects.filter(entry=entry), member=member, resolution=Report.Resolution.HIDDEN)
+        audit_record(action=CONTENT_HIDDEN, actor=member.user, obj=entry, after={"reason": reason})
     entry.refresh_from_db(fields=["hidden_at", "hidden_reason", "hidden_by"])
     return entry
 
 
 def entry_restore(*, member: Member, entry: Entry) -> Entry:
     _require_moderator(member)
-    Entry.objects.filter(pk=entry.pk).update(hidden_at=None, hidden_reason="", hidden_by=None)
+    with transaction.atomic():
+        before = Entry.objects.filter(pk=entry.pk).values_list("hidden_reason", flat=True).first()
+        Entry.objects.filter(pk=entry.pk).update(hidden_at=None, hidden_reason="", hidden_by=None)
+        audit_record(action=CONTENT_RESTORED, actor=member.user, obj=entry, before={"reason": before})
     entry.refresh_from_db(fields=["hidden_at", "hidden_reason", "hidden_by"])
     return entry
 
@@ -115,13 +120,17 @@ def feed_hide(*, member: Member, feed: Feed, reason: str) -> Feed:
         Feed.objects.filter(pk=feed.pk).update(hidden_at=timezone.now(), hidden_reason=reason, hidden_by=member)
         _resolve(Report.objects.filter(feed=feed), member=member, resolution=Report.Resolution.HIDDEN)
         _resolve(Report.objects.filter(entry__feed=feed), member=member, resolution=Report.Resolution.HIDDEN)
+        audit_record(action=CONTENT_HIDDEN, actor=member.user, obj=feed, after={"reason": reason})
     feed.refresh_from_db(fields=["hidden_at", "hidden_reason", "hidden_by"])
     return feed
 
 
 def feed_restore(*, member: Member, feed: Feed) -> Feed:
     _require_moderator(member)
-    Feed.objects.filter(pk=feed.pk).update(hidden_at=None, hidden_reason="", hidden_by=None)
+    with transaction.atomic():
+        before = Feed.objects.filter(pk=feed.pk).values_list("hidden_reason", flat=True).first()
+        Feed.objects.filter(pk=feed.pk).update(hidden_at=None, hidden_reason="", hidden_by=None)
+        audit_record(action=CONTENT_RESTORED, actor=member.user, obj=feed, before={"reason": before})
     feed.refresh_from_db(fields=["hidden_at", "hidden_reason", "hidden_by"])
     return feed
 

@@ -222,3 +222,40 @@ class IntroductionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "created_at"]
     list_select_related = True
     raw_id_fields = [f.name for f in Introduction._meta.fields if f.is_relation]
+
+
+# --- SSO configuration changes are audited --------------------------------------
+from allauth.socialaccount.admin import SocialAppAdmin as _BaseSocialAppAdmin  # noqa: E402
+from allauth.socialaccount.models import SocialApp  # noqa: E402
+
+
+def _sso_snapshot(app: SocialApp | None) -> dict | None:
+    if app is None:
+        return None
+    # Never the secret: only whether it changed.
+    return {
+        "provider": app.provider,
+        "provider_id": app.provider_id,
+        "name": app.name,
+        "client_id": app.client_id,
+        "settings": app.settings,
+    }
+
+
+admin.site.unregister(SocialApp)
+
+
+@admin.register(SocialApp)
+class SocialAppAdmin(_BaseSocialAppAdmin):
+    def save_model(self, request, obj, form, change):
+        old = SocialApp.objects.filter(pk=obj.pk).first() if change else None
+        secret_changed = old is not None and old.secret != obj.secret
+        super().save_model(request, obj, form, change)
+        after = _sso_snapshot(obj)
+        if secret_changed:
+            after = {**after, "secret": "changed"}
+        audit.audit_record(action=audit.SSO_CHANGED, obj=obj, before=_sso_snapshot(old), after=after, request=request)
+
+    def delete_model(self, request, obj):
+        audit.audit_record(action=audit.SSO_CHANGED, obj=obj, before=_sso_snapshot(obj), after=None, request=request)
+        super().delete_model(request, obj)

@@ -140,3 +140,74 @@ def test_audit_csv_export_contains_the_rows(client_as):
     assert lines[0] == "created_at,actor,action,object_type,object_id,object,before,after,ip"
     assert [line.split(",")[2] for line in lines[1:]] == [audit.DATA_EXPORTED, audit.CONTENT_HIDDEN]
     assert AuditEvent.objects.filter(action=audit.AUDIT_EXPORTED).count() == 1
+
+
+def test_moderation_hide_and_restore_write_one_record_each(persona_user):
+    from feeds.models import Entry
+    from feeds.moderation import entry_hide, entry_restore
+
+    facilitator = persona_user("facilitator").member
+    entry = Entry.objects.shared().first()
+    entry_hide(member=facilitator, entry=entry, reason="spam")
+    entry_restore(member=facilitator, entry=entry)
+    events = list(AuditEvent.objects.filter(object_type="feeds.Entry").order_by("id"))
+    assert [(e.action, e.actor_email, e.object_id, e.before, e.after) for e in events] == [
+        (audit.CONTENT_HIDDEN, "facilitator@example.com", str(entry.pk), None, {"reason": "spam"}),
+        (audit.CONTENT_RESTORED, "facilitator@example.com", str(entry.pk), {"reason": "spam"}, None),
+    ]
+
+
+def test_data_export_and_account_deletion_are_audited(persona_user):
+    from plnorg.services import member_account_delete, member_data_export
+
+    member = persona_user("employee").member
+    member_data_export(member=member)
+    user_id = member.user_id
+    member_account_delete(member=member)
+    events = list(AuditEvent.objects.filter(object_id=str(user_id)).order_by("id"))
+    assert [(e.action, e.object_repr) for e in events] == [
+        (audit.DATA_EXPORTED, "employee@example.com"),
+        (audit.ACCOUNT_DELETED, "employee@example.com"),
+    ]
+
+
+def test_offboarding_audits_deactivation_and_manager_change(persona_user):
+    from plnorg.services import member_offboard
+
+    leaver = persona_user("manager").member
+    replacement = persona_user("employee").member
+    admin = persona_user("admin")
+    member_offboard(member=leaver, actor=admin, replacement=replacement)
+    actions = sorted(AuditEvent.objects.filter(actor_email="admin@example.com").values_list("action", flat=True))
+    assert actions == sorted([audit.TEAM_MANAGER_CHANGED, audit.USER_DEACTIVATED])
+
+
+def test_sso_configuration_change_is_audited_without_the_secret(client_as):
+    from allauth.socialaccount.models import SocialApp
+    from django.contrib.sites.models import Site
+
+    response = client_as("admin").post(
+        reverse("admin:socialaccount_socialapp_add"),
+        {
+            "provider": "openid_connect",
+            "provider_id": "corp",
+            "name": "Company SSO",
+            "client_id": "plnorg",
+            "secret": "top-secret-value",
+            "key": "",
+            "settings": '{"server_url": "https://login.example.com"}',
+            "sites": [Site.objects.get_current().pk],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    app = SocialApp.objects.get(provider_id="corp")
+    event = AuditEvent.objects.get(action=audit.SSO_CHANGED)
+    assert event.object_id == str(app.pk)
+    assert event.after == {
+        "provider": "openid_connect",
+        "provider_id": "corp",
+        "name": "Company SSO",
+        "client_id": "plnorg",
+        "settings": {"server_url": "https://login.example.com"},
+    }
+    assert "top-secret-value" not in str(event.after)
