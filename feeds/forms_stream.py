@@ -39,6 +39,26 @@ class StreamFilterForm(forms.Form):
         self.fields["platform"].choices = anyone + [(p, p.capitalize()) for p in choices["platforms"]]
         self.fields["topic"].choices = anyone + [(t, t) for t in choices["topics"]]
 
+    def select_fields(self) -> list[dict]:
+        """Team, member, platform and topic as plain data: the stream renders
+        these selects itself (Django's widget templates cost a template per
+        option, and the member list is long)."""
+        self.is_valid()
+        fields = []
+        for name in ("team", "member", "platform", "topic"):
+            field = self.fields[name]
+            current = "" if name in self.errors else str(self.data.get(name, "") or "")
+            fields.append(
+                {
+                    "name": name,
+                    "label": field.label,
+                    "choices": field.choices[1:],
+                    "current": current,
+                    "errors": self.errors.get(name, []),
+                }
+            )
+        return fields
+
     def filters(self) -> StreamFilters:
         self.is_valid()
         data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}

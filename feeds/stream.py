@@ -33,9 +33,12 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, Left, NullIf
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member, Team
 
@@ -111,6 +114,30 @@ class Through:
 def _shown(people: list[Member]) -> list[Member]:
     # Three names read fine; from four on, two names and "N others".
     return people if len(people) <= NAMES_SHOWN + 1 else people[:NAMES_SHOWN]
+
+
+def names_text(people: list[Member]) -> str:
+    """ "Ana", "Ana and Ben", "Ana, Ben and Chen", "Ana, Ben and 3 others"."""
+    shown = [person.name for person in _shown(people)]
+    others = len(people) - len(shown)
+    if others:
+        return ngettext("%(names)s and %(count)d other", "%(names)s and %(count)d others", others) % {
+            "names": ", ".join(shown),
+            "count": others,
+        }
+    if len(shown) <= 1:
+        return "".join(shown)
+    return _("%(names)s and %(last)s") % {"names": ", ".join(shown[:-1]), "last": shown[-1]}
+
+
+def through_text(through: Through) -> str:
+    """ "by Ana · shared by Ana, Ben and 3 others" (plain text, escaped by the template)."""
+    parts = []
+    if through.authors:
+        parts.append(_("by %(names)s") % {"names": names_text(through.authors)})
+    if through.sharers:
+        parts.append(_("shared by %(names)s") % {"names": names_text(through.sharers)})
+    return " · ".join(parts)
 
 
 @dataclass
@@ -240,10 +267,13 @@ def stream_page(
         rank = SearchRank(F("search_vector"), _search_query(filters.q))
         entries = Entry.objects.filter(pk__in=window).annotate(rank=rank)
         if key is not None and key.rank is not None:
+            # ts_rank is a real (float4): compare as real, or the cursor's
+            # value would never equal the row's own rank.
+            key_rank = RawSQL("%s::real", [key.rank])
             entries = entries.filter(
-                Q(rank__lt=key.rank)
-                | Q(rank=key.rank, published_at__lt=key.published_at)
-                | Q(rank=key.rank, published_at=key.published_at, id__lt=key.pk)
+                Q(rank__lt=key_rank)
+                | Q(rank=key_rank, published_at__lt=key.published_at)
+                | Q(rank=key_rank, published_at=key.published_at, id__lt=key.pk)
             )
         entries = entries.order_by("-rank", "-published_at", "-id")
     else:
@@ -261,6 +291,7 @@ def stream_page(
     snippets = snippets_for(rows, filters.q) if filters.q else {}
     for row in rows:
         row.through = through.get(row.feed_id, Through())
+        row.through_text = through_text(row.through)
         row.excerpt = excerpt_of(row.excerpt_source)
         row.snippet = snippets.get(row.pk)
     next_cursor = None
@@ -294,14 +325,17 @@ def through_for(feed_ids: list[int]) -> dict[int, Through]:
 
 # --- Excerpts and snippets ------------------------------------------------------------
 
-_PARTIAL_TAG = re.compile(r"<[^>]*$")
+# Stored HTML is sanitized (no comments, scripts or attributes holding ">"),
+# so a tag is "<" up to the next ">"; a tag cut by the excerpt's length limit
+# runs to the end. The result is plain text, escaped again by the template.
+_TAG = re.compile(r"<[^>]*(?:>|$)")
 
 
 def plain_text(value: str | None) -> str:
     """Visible text of stored (sanitized) HTML, whitespace collapsed."""
     if not value:
         return ""
-    return " ".join(html.unescape(strip_tags(_PARTIAL_TAG.sub("", value))).split())
+    return " ".join(html.unescape(_TAG.sub(" ", value)).split())
 
 
 def excerpt_of(value: str | None, limit: int = EXCERPT_CHARS) -> str:

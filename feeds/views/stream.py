@@ -10,6 +10,8 @@ role, feeds.moderation checks it again).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,6 +42,8 @@ from ..stream import filter_choices, stream_page, through_entry
 
 FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order")
 LIST_LIMIT = 200
+ENTRY_URLS = ("entry", "report_entry", "save", "recommend")
+_SLOT = 987654321
 
 
 def _query(params: dict[str, str], **changes) -> str:
@@ -52,6 +56,10 @@ def stream(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     cursor = request.GET.get("cursor") or None
     page = stream_page(filters, cursor=cursor, tz=timezone.get_current_timezone())
+    # Reversed once per page, not once per entry (the page renders 50).
+    urls = {name: reverse(f"feeds:{name}", kwargs={"entry_id": _SLOT}) for name in ENTRY_URLS}
+    for item in page.entries:
+        item.urls = {name: url.replace(str(_SLOT), str(item.pk)) for name, url in urls.items()}
     params = {k: request.GET[k] for k in FILTER_PARAMS if request.GET.get(k)}
     tabs = [
         ("", _("All")),
@@ -60,6 +68,7 @@ def stream(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "form": form,
+        "select_fields": form.select_fields(),
         "filters": filters,
         "entries": page.entries,
         "older_url": _query(params, cursor=page.next_cursor) if page.next_cursor else "",
@@ -68,6 +77,16 @@ def stream(request: HttpRequest) -> HttpResponse:
         "filtered": bool(params),
         "picks": picks_for_stream() if not params and not cursor else [],
         "is_first_page": not cursor,
+        "here": request.get_full_path(),
+        "here_encoded": quote(request.get_full_path(), safe=""),
+        "labels": {
+            "original": _("Read the original"),
+            "save": _("Save for later"),
+            "recommend": _("Recommend"),
+            "report": _("Report"),
+            "untitled": _("Untitled"),
+            "any": _("Any"),
+        },
     }
     return render(request, "feeds/stream/index.html", context)
 

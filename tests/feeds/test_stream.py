@@ -1,0 +1,316 @@
+"""The shared stream: names, views, filters, keyset pages, consent, entry page."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from feeds.models import Entry, Feed, Subscription
+from feeds.stream import StreamFilters, cursor_decode, cursor_encode, stream_page
+from members.models import Member
+from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
+from tests.pages import parse_page, text_of
+
+NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(db):
+    """The demo's feeds hidden (so only this world shows), then two teams:
+    Ana publishes a Mastodon account; Ben, Chen and three more share a blog."""
+    Feed.objects.update(hidden_at=timezone.now())
+    research, support = TeamFactory(name="Stream research"), TeamFactory(name="Stream support")
+    ana = MemberFactory(display_name="Ana", team=research)
+    ben = MemberFactory(display_name="Ben", team=research)
+    chen = MemberFactory(display_name="Chen", team=support)
+    others = [MemberFactory(display_name=f"Zed {i}", team=support) for i in range(3)]
+    account = FeedFactory(title="Ana on Mastodon", platform="mastodon")
+    blog = FeedFactory(title="Reliability Weekly", platform="blog")
+    SubscriptionFactory(member=ana, feed=account, kind=Subscription.Kind.ACCOUNT, topics=["data"])
+    for person in [ben, chen, *others]:
+        SubscriptionFactory(member=person, feed=blog, kind=Subscription.Kind.SOURCE, topics=["reliability"])
+    toot = EntryFactory(feed=account, title="Notes from the data meetup", published_at=NOW - timedelta(hours=1))
+    post = EntryFactory(
+        feed=blog,
+        title="Error budgets in practice",
+        summary="<p>Budgets <b>help</b> &amp; teams decide.</p>",
+        published_at=NOW - timedelta(hours=2),
+    )
+    return {
+        "ana": ana,
+        "ben": ben,
+        "chen": chen,
+        "research": research,
+        "support": support,
+        "account": account,
+        "blog": blog,
+        "toot": toot,
+        "post": post,
+    }
+
+
+def signed_in(client, member: Member):
+    client.force_login(member.user)
+    return client
+
+
+def article_titles(response) -> list[str]:
+    page = parse_page(response)
+    stream_links = [link for link in page.links if link.startswith("/entries/") and link.count("/") == 3]
+    return [Entry.objects.get(pk=int(link.split("/")[2])).title for link in stream_links]
+
+
+def test_stream_shows_entries_newest_first_with_who_they_come_through(client, world):
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"))
+
+    text = text_of(response)
+    assert article_titles(response) == ["Notes from the data meetup", "Error budgets in practice"]
+    assert "Ana on Mastodon · Mastodon ·" in text
+    assert "by Ana" in text
+    assert "shared by Ben, Chen and 3 others" in text
+    assert "Budgets help & teams decide." in text
+    body = response.content.decode()
+    assert body.count("<article") == 2
+    assert f'href="{world["toot"].link}" rel="noopener noreferrer"' in body
+
+
+def test_stream_names_three_people_without_others(client, world):
+    Subscription.objects.filter(feed=world["blog"], member__display_name__startswith="Zed").update(is_shared=False)
+
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"))
+
+    assert "shared by Ben and Chen" in text_of(response)
+
+
+def test_stream_times_in_the_members_time_zone(client, world):
+    Member.objects.filter(pk=world["ben"].pk).update(time_zone="Asia/Tokyo")
+
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"))
+
+    # 11:00 UTC is 20:00 in Tokyo.
+    assert 'datetime="2025-06-10T20:00:00+09:00"' in response.content.decode()
+
+
+def test_views_what_we_publish_and_what_we_read(client, world):
+    signed_in(client, world["ben"])
+
+    publish = client.get(reverse("feeds:stream"), {"kind": "account"})
+    read = client.get(reverse("feeds:stream"), {"kind": "source"})
+
+    assert article_titles(publish) == ["Notes from the data meetup"]
+    assert article_titles(read) == ["Error budgets in practice"]
+    assert 'aria-current="page">What we read' in read.content.decode()
+
+
+def test_unshared_paused_and_hidden_never_appear(client, world):
+    private = FeedFactory(title="Private listening")
+    SubscriptionFactory(member=world["ana"], feed=private, is_shared=False)
+    EntryFactory(feed=private, title="Private episode", published_at=NOW)
+    paused_member = MemberFactory(display_name="Paula", sharing_paused=True)
+    paused_feed = FeedFactory(title="Paused feed")
+    SubscriptionFactory(member=paused_member, feed=paused_feed, kind=Subscription.Kind.ACCOUNT)
+    EntryFactory(feed=paused_feed, title="Paused post", published_at=NOW)
+    hidden = EntryFactory(feed=world["account"], title="Hidden toot", published_at=NOW, hidden_at=NOW)
+    signed_in(client, world["ben"])
+
+    response = client.get(reverse("feeds:stream"))
+    search = client.get(reverse("feeds:stream"), {"q": "private episode paused hidden"})
+    pages = [
+        client.get(reverse("feeds:entry", kwargs={"entry_id": e.pk})).status_code
+        for e in Entry.objects.filter(title__in=["Private episode", "Paused post", "Hidden toot"])
+    ]
+
+    assert article_titles(response) == ["Notes from the data meetup", "Error budgets in practice"]
+    assert "Private" not in text_of(response) and "Paula" not in text_of(response)
+    assert article_titles(search) == []
+    assert pages == [404, 404, 404]
+    assert hidden.pk not in [e.pk for e in stream_page(StreamFilters()).entries]
+
+
+def test_names_come_from_shared_subscriptions_only(client, world):
+    Subscription.objects.filter(member=world["chen"]).update(is_shared=False)
+    Member.objects.filter(display_name="Zed 0").update(sharing_paused=True)
+
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"))
+
+    assert "shared by Ben, Zed 1 and Zed 2" in text_of(response)
+    assert "Chen" not in text_of(response)
+
+
+def test_filters_combine_and_stay_in_the_url(client, world):
+    second = FeedFactory(title="Ben's blog", platform="blog")
+    SubscriptionFactory(member=world["ben"], feed=second, kind=Subscription.Kind.ACCOUNT, topics=["data"])
+    EntryFactory(feed=second, title="Data by Ben, old", published_at=NOW - timedelta(days=10))
+    EntryFactory(feed=second, title="Data by Ben, new", published_at=NOW - timedelta(days=1))
+    signed_in(client, world["chen"])
+    params = {
+        "team": world["research"].pk,
+        "platform": "blog",
+        "topic": "data",
+        "kind": "account",
+        "since": (NOW - timedelta(days=3)).date().isoformat(),
+        "until": NOW.date().isoformat(),
+    }
+
+    response = client.get(reverse("feeds:stream"), params)
+    by_member = client.get(reverse("feeds:stream"), {"member": world["ana"].pk})
+    by_team = client.get(reverse("feeds:stream"), {"team": world["support"].pk})
+
+    assert article_titles(response) == ["Data by Ben, new"]
+    page = parse_page(response)
+    form = next(f for f in page.forms if f["method"] == "get")
+    assert form["fields"]["kind"] == "account"
+    assert 'option value="blog" selected' in response.content.decode()
+    assert article_titles(by_member) == ["Notes from the data meetup"]
+    assert article_titles(by_team) == ["Error budgets in practice"]
+
+
+def test_an_invalid_filter_is_ignored_and_the_rest_applies(client, world):
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"), {"team": "999999", "platform": "blog"})
+
+    assert article_titles(response) == ["Error budgets in practice"]
+    assert "Select a valid choice" in text_of(response)
+
+
+def test_keyset_pages_skip_nothing_and_repeat_nothing_while_entries_arrive(world):
+    feed = world["account"]
+    Entry.objects.filter(feed__in=[world["account"], world["blog"]]).delete()
+    base = NOW - timedelta(days=1)
+    # Ten entries, four of them at the very same instant (the id breaks the tie).
+    originals = [EntryFactory(feed=feed, published_at=base - timedelta(minutes=i // 4 * 4)) for i in range(10)]
+    seen: list[int] = []
+
+    page = stream_page(StreamFilters(), page_size=3)
+    seen += [e.pk for e in page.entries]
+    while page.next_cursor:
+        # New entries arrive between pages: newer ones, and one at the same
+        # instant as the page's last entry but with a bigger id.
+        EntryFactory(feed=feed, published_at=NOW)
+        EntryFactory(feed=feed, published_at=page.entries[-1].published_at)
+        page = stream_page(StreamFilters(), cursor=page.next_cursor, page_size=3)
+        seen += [e.pk for e in page.entries]
+
+    assert len(seen) == len(set(seen))
+    expected = sorted(originals, key=lambda e: (e.published_at, e.pk), reverse=True)
+    assert [pk for pk in seen if pk in {e.pk for e in originals}] == [e.pk for e in expected]
+
+
+def test_older_is_a_plain_link_with_rel_next(client, world):
+    Entry.objects.bulk_create(
+        [
+            Entry(feed=world["account"], identity=f"bulk-{i}", title=f"Bulk {i:02d}", published_at=NOW - timedelta(days=1, minutes=i))
+            for i in range(55)
+        ]
+    )  # fmt: skip
+    signed_in(client, world["ben"])
+
+    first = client.get(reverse("feeds:stream"), {"platform": "mastodon"})
+    older_href = next(
+        a.split('href="')[1].split('"')[0] for a in first.content.decode().split("<a ")[1:] if 'rel="next"' in a
+    )
+    second = client.get(reverse("feeds:stream") + older_href.replace("&amp;", "&"))
+
+    assert len(article_titles(first)) == 50
+    assert "platform=mastodon" in older_href
+    assert article_titles(second) == [f"Bulk {i:02d}" for i in range(49, 55)]
+    assert 'rel="next"' not in second.content.decode()
+
+
+def test_cursor_round_trip_and_garbage(world):
+    entry = world["toot"]
+
+    key = cursor_decode(cursor_encode(entry))
+
+    assert (key.published_at, key.pk, key.rank) == (entry.published_at, entry.pk, None)
+    assert cursor_decode("not-a-cursor") is None
+    assert cursor_decode("ZDoxOjA") is None  # "d:1:0": no id 0
+
+
+def test_stream_with_a_garbage_cursor_shows_the_first_page(client, world):
+    response = signed_in(client, world["ben"]).get(reverse("feeds:stream"), {"cursor": "%%%garbage"})
+
+    assert article_titles(response) == ["Notes from the data meetup", "Error budgets in practice"]
+
+
+def _queries_for_stream(client, params=None) -> int:
+    client.get(reverse("feeds:stream"), params)  # warm the cached filter choices
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("feeds:stream"), params)
+    assert response.status_code == 200
+    return len(queries.captured_queries), response.content.decode().count("<article")
+
+
+def _add_entries_through_many_people(count: int) -> None:
+    for i in range(count):
+        feed = FeedFactory(platform="blog")
+        for person in MemberFactory.create_batch(2):
+            SubscriptionFactory(member=person, feed=feed, kind=Subscription.Kind.SOURCE)
+        SubscriptionFactory(feed=feed, kind=Subscription.Kind.ACCOUNT)
+        EntryFactory(feed=feed, published_at=NOW - timedelta(hours=3, minutes=i))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("case", ["plain", "search", "team"])
+def test_stream_query_count_is_the_same_for_1_and_50_entries(client, world, case):
+    Entry.objects.filter(pk=world["post"].pk).delete()
+    Entry.objects.filter(pk=world["toot"].pk).update(title="Notes entry")
+    signed_in(client, world["ben"])
+    params = {"plain": None, "search": {"q": "entry"}, "team": {"team": world["research"].pk}}[case]
+
+    one, one_articles = _queries_for_stream(client, params)
+    _add_entries_through_many_people(49)
+    Member.objects.filter(subscriptions__feed__platform="blog").update(team=world["research"])
+    many, many_articles = _queries_for_stream(client, params)
+
+    assert (one_articles, many_articles) == (1, 50)
+    assert one == many
+
+
+def test_entry_page_shows_full_sanitized_content_and_who(client, world):
+    Entry.objects.filter(pk=world["post"].pk).update(
+        content='<p>Full text with <a href="https://example.org/x">a link</a>.</p><img src="x" onerror="alert(1)">'
+    )
+
+    response = signed_in(client, world["ana"]).get(reverse("feeds:entry", kwargs={"entry_id": world["post"].pk}))
+
+    body = response.content.decode()
+    text = text_of(response)
+    assert '<h1 id="entry-title">Error budgets in practice</h1>' in body
+    assert "Full text with a link" in text
+    assert "onerror" not in body
+    assert "Ben shares it (source)" in text and "Zed 2 shares it (source)" in text
+    assert "Save for later" in text  # the curation block
+    assert "Report this entry" in text
+
+
+def test_entry_page_404_for_an_entry_nobody_shares(client, world):
+    Subscription.objects.filter(feed=world["blog"]).update(is_shared=False)
+
+    response = signed_in(client, world["ana"]).get(reverse("feeds:entry", kwargs={"entry_id": world["post"].pk}))
+
+    assert response.status_code == 404
+    assert "Error budgets" not in text_of(response)
+
+
+def test_empty_stream_says_what_to_do_next(client, world):
+    Entry.objects.all().delete()
+
+    response = signed_in(client, world["ana"]).get(reverse("feeds:stream"))
+
+    assert "Nothing in the stream yet. Share an account or a source from My PLN" in text_of(response)
+
+
+def test_demo_stream_has_several_hundred_entries_across_teams_and_platforms(db):
+    visible = Entry.objects.shared()
+
+    platforms = set(visible.values_list("feed__platform", flat=True))
+    teams = set(
+        Subscription.objects.shared().filter(feed__entries__in=visible).values_list("member__team__name", flat=True)
+    )
+
+    assert visible.count() >= 200
+    assert len(platforms) >= 5
+    assert len(teams - {None}) >= 3
