@@ -73,6 +73,10 @@ app.conf.beat_schedule = {
         "task": "workshops.close_finished_workshops",
         "schedule": crontab(minute="7-59/15"),
     },
+    "cap-overdue-timers": {
+        "task": "workshops.cap_overdue_timers",
+        "schedule": crontab(minute="*/5"),
+    },
     "purge-sent-email": {
         "task": "members.purge_old_emails",
         "schedule": crontab(hour=3, minute=17),

@@ -4,6 +4,7 @@ from feeds.demo import seed_feeds
 from feeds.demo_curation import seed_curation
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.demo import seed_workshops
+from workshops.demo_clock import seed_clock
 
 from .introductions_demo import seed_introductions
 
@@ -18,6 +19,7 @@ def demo_seed(*, stdout=None) -> dict:
     seed_feeds(members)
     seed_curation(members)
     seed_workshops(members)
+    seed_clock(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.
     seed_introductions(members)

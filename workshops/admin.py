@@ -78,3 +78,5 @@ class TopicAdmin(admin.ModelAdmin):
 admin.site.register(Feedback)
 admin.site.register(Attendance)
 admin.site.register(CalendarFeed)
+
+from . import admin_clock  # noqa: E402,F401  (time on the clock)

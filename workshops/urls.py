@@ -2,7 +2,7 @@ from django.urls import path
 
 from plnorg import permissions as perm
 
-from . import views, views_manage
+from . import urls_clock, views, views_manage
 
 app_name = "workshops"
 
@@ -207,3 +207,6 @@ urlpatterns = [
         name="material_remove",
     ),
 ]
+
+# Time on the clock (issue 10).
+urlpatterns += urls_clock.urlpatterns

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from members.models import User
 
 from ..models import Attendance, Registration, WorkshopSession
+from .clock import time_entry_record_attendance
 from .registration import event_append, workshop_lock
 
 Status = Registration.Status
@@ -81,11 +82,10 @@ def attendance_mark(*, session: WorkshopSession, marks: dict[int, Mark], actor: 
             current.save()
             changed += 1
             event_append(registration=registration, actor=actor, status=mark.status, session=session, minutes=minutes)
-            # Issue 10 (time tracking) adds here, inside this transaction:
-            #     from .clock import time_entry_record_attendance
-            #     time_entry_record_attendance(
-            #         registration=registration, session=session, status=mark.status, minutes=minutes, actor=actor
-            #     )
+            # Time on the clock (issue 10): one approved Workshop entry per attended session.
+            time_entry_record_attendance(
+                registration=registration, session=session, status=mark.status, minutes=minutes, actor=actor
+            )
             statuses = list(Attendance.objects.filter(registration=registration).values_list("status", flat=True))
             overall = _overall_status(statuses, session_count)
             if overall != registration.status:

@@ -1,0 +1,110 @@
+"""Races on the clock (real PostgreSQL, one connection per thread): two tabs
+submitting the same entry, timers started and stopped at once, a manager
+approving while the member edits."""
+
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+
+from tests.factories import MemberFactory, TeamFactory, UserFactory
+from workshops.models import ClockTimer, TimeEntry
+from workshops.services import clock as svc
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.django_db(transaction=True)]
+
+
+def run_together(*calls):
+    """Run the callables at the same moment; return their results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def people():
+    manager = UserFactory()
+    team = TeamFactory(manager=manager)
+    member = MemberFactory(team=team)
+    return member, manager
+
+
+def test_two_tabs_same_key_make_one_entry(people):
+    member, _manager = people
+    key = uuid.uuid4()
+    day = svc.member_today(member) - dt.timedelta(days=1)
+
+    def submit():
+        return svc.time_entry_create(
+            member=member, actor=member.user, activity="seek", day=day, minutes=30, idempotency_key=key
+        )
+
+    results = run_together(submit, submit, submit)
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sorted(created for _entry, created in results) == [False, False, True]
+    assert TimeEntry.objects.filter(member=member).count() == 1
+
+
+def test_parallel_timer_starts_leave_one_running(people):
+    member, _manager = people
+    results = run_together(*[lambda: svc.timer_start(member=member, activity="seek")] * 4)
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert ClockTimer.objects.filter(member=member).count() == 1
+    # Each start after the first stopped the previous timer into an entry.
+    assert TimeEntry.objects.filter(member=member, source="timer").count() == 3
+
+
+def test_parallel_timer_stops_record_once(people):
+    member, _manager = people
+    svc.timer_start(member=member, now=svc.timezone.now() - dt.timedelta(minutes=20))
+    results = run_together(*[lambda: svc.timer_stop(member=member)] * 3)
+    assert sum(1 for r in results if isinstance(r, TimeEntry)) == 1
+    assert results.count(None) == 2
+    assert TimeEntry.objects.filter(member=member).count() == 1
+    assert not ClockTimer.objects.filter(member=member).exists()
+
+
+def test_approve_while_the_member_edits_one_wins(people):
+    member, manager = people
+    day = svc.member_today(member) - dt.timedelta(days=1)
+    entry, _ = svc.time_entry_create(member=member, actor=member.user, activity="seek", day=day, minutes=30)
+    svc.week_submit(member=member, week_start=svc.policy_for(member).week_start(day), actor=member.user)
+    # Reopened for the member; both now hold version 3.
+    svc.time_entry_reopen(entry_id=entry.pk, actor=manager, reason="add a note")
+    svc.week_submit(member=member, week_start=svc.policy_for(member).week_start(day), actor=member.user)
+    version = TimeEntry.objects.get(pk=entry.pk).version
+
+    def approve():
+        return svc.time_entry_approve(entry_id=entry.pk, actor=manager, version=version)
+
+    def edit():
+        return svc.time_entry_update(
+            entry_id=entry.pk, actor=member.user, version=version, activity="seek", day=day, minutes=45
+        )
+
+    results = run_together(approve, edit)
+    winners = [r for r in results if isinstance(r, TimeEntry)]
+    losers = [r for r in results if isinstance(r, svc.ClockRefused)]
+    assert (len(winners), len(losers)) == (1, 1), results
+    final = TimeEntry.objects.get(pk=entry.pk)
+    # Whichever thread locks first, the edit never silently overwrites the
+    # approval: it gets a version conflict or "submitted, ask to reopen".
+    assert (final.status, final.minutes, final.version) == ("approved", 30, version + 1)
+    assert [h.action for h in final.history.all()][-1] == "approved"

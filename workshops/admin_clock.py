@@ -1,0 +1,79 @@
+"""Admin for the clock: the policy is edited here (audited); time entries and
+their history are read-only here (changes go through the services so they
+are versioned and recorded)."""
+
+from django.contrib import admin
+
+from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
+
+from .models import ClockPolicy, ClockWeekLock, TimeEntry, TimeEntryHistory
+
+
+@admin.register(ClockPolicy)
+class ClockPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "weekly_allowance_minutes", "over_allowance", "approval_required", "hourly_cost")
+
+    def save_model(self, request, obj, form, change):
+        before = ClockPolicy.objects.get(pk=obj.pk).as_dict() if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action=POLICY_CHANGED, actor=request.user, obj=obj, before=before, after=obj.as_dict(), request=request
+        )
+
+    def delete_model(self, request, obj):
+        before = obj.as_dict()
+        audit_record(action=POLICY_CHANGED, actor=request.user, obj=obj, before=before, after=None, request=request)
+        super().delete_model(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ReadOnlyAdmin):
+    list_display = ("date", "member", "member_label", "team_name", "minutes", "activity", "status")
+    list_filter = ("status", "activity", "source")
+    list_select_related = ("member__user",)
+
+
+@admin.register(TimeEntryHistory)
+class TimeEntryHistoryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "entry", "action", "actor_email")
+
+
+@admin.register(ClockWeekLock)
+class ClockWeekLockAdmin(admin.ModelAdmin):
+    list_display = ("member", "week_start", "locked_by", "locked_at")
+    readonly_fields = ("locked_by", "locked_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.locked_by = request.user
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action=WEEK_LOCK_CHANGED,
+            actor=request.user,
+            obj=obj,
+            before=None,
+            after={"locked": True, "week_start": obj.week_start.isoformat()},
+            request=request,
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            action=WEEK_LOCK_CHANGED,
+            actor=request.user,
+            obj=obj,
+            before={"locked": True, "week_start": obj.week_start.isoformat()},
+            after={"locked": False},
+            request=request,
+        )
+        super().delete_model(request, obj)

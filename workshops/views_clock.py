@@ -1,0 +1,424 @@
+"""Clock pages: the weekly timesheet, entries, the timer, approvals, exports.
+Thin: every change goes through workshops.services.clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.models import Member
+
+from . import exports
+from .durations import format_minutes
+from .forms_clock import ExportForm, ReasonForm, TimeEntryForm
+from .models.clock import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry
+from .services import clock as svc
+
+Status = TimeEntry.Status
+
+
+def _member(request) -> Member:
+    return Member.objects.select_related("team__parent__parent", "user").get(user=request.user)
+
+
+def _week_param(request, member: Member, policy: ClockPolicy) -> dt.date:
+    raw = request.GET.get("week") or request.POST.get("week") or ""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        day = svc.member_today(member)
+    return policy.week_start(day)
+
+
+def _timesheet_context(request, member: Member, week_start: dt.date, policy: ClockPolicy, form=None) -> dict:
+    days = [week_start + dt.timedelta(days=i) for i in range(7)]
+    entries = list(TimeEntry.objects.live().of(member).in_week(week_start).order_by("date", "started_at", "pk"))
+    grid = OrderedDict((value, {"label": label, "days": [0] * 7, "total": 0}) for value, label in Activity.choices)
+    day_totals = [0] * 7
+    for entry in entries:
+        index = (entry.date - week_start).days
+        row = grid[entry.activity]
+        row["days"][index] += entry.minutes
+        row["total"] += entry.minutes
+        day_totals[index] += entry.minutes
+    counted = sum(e.minutes for e in entries if e.status != Status.REJECTED and policy.counts(e.activity))
+    allowance = policy.weekly_allowance_minutes
+    today = svc.member_today(member)
+    return {
+        "member": member,
+        "policy": policy,
+        "week_start": week_start,
+        "week_end": days[-1],
+        "days": days,
+        "grid": [
+            {"activity": k, **v, "cells": [format_minutes(m) if m else "" for m in v["days"]]} for k, v in grid.items()
+        ],
+        "day_totals": [format_minutes(m) if m else "" for m in day_totals],
+        "entries": entries,
+        "used": format_minutes(counted) if counted else "0 min",
+        "remaining": format_minutes(max(0, allowance - counted)) if allowance > counted else "0 min",
+        "over": counted > allowance,
+        "allowance": format_minutes(allowance),
+        "drafts": sum(1 for e in entries if e.status == Status.DRAFT),
+        "locked": ClockWeekLock.objects.filter(member=member, week_start=week_start).exists(),
+        "previous_week": week_start - dt.timedelta(days=7),
+        "next_week": week_start + dt.timedelta(days=7) if week_start + dt.timedelta(days=7) <= today else None,
+        "form": form or TimeEntryForm(member=member, initial={"date": min(today, days[-1]), "activity": Activity.SEEK}),
+        "activities": [(v, label, ACTIVITY_DESCRIPTIONS[v]) for v, label in Activity.choices],
+        "timer": ClockTimer.objects.filter(member=member).first(),
+    }
+
+
+def clock(request):
+    member = _member(request)
+    policy = svc.policy_for(member)
+    week_start = _week_param(request, member, policy)
+    return render(request, "workshops/clock/timesheet.html", _timesheet_context(request, member, week_start, policy))
+
+
+def _week_url(day: dt.date) -> str:
+    return f"{reverse('workshops:clock')}?week={day.isoformat()}"
+
+
+@require_POST
+def entry_new(request):
+    member = _member(request)
+    policy = svc.policy_for(member)
+    data = request.POST.copy()
+    form = TimeEntryForm(data, member=member)
+    if form.is_valid():
+        minutes = form.cleaned_data["minutes"]
+        if form.cleaned_data.get("confirmed") != str(minutes):
+            # Step one: echo the parsed value and ask to save.
+            data["confirmed"] = str(minutes)
+            form = TimeEntryForm(data, member=member)
+            form.is_valid()
+            form.awaiting_confirmation = True
+        else:
+            try:
+                entry, created = svc.time_entry_create(
+                    member=member,
+                    actor=request.user,
+                    activity=form.cleaned_data["activity"],
+                    day=form.cleaned_data["date"],
+                    minutes=minutes,
+                    started_at=form.cleaned_data["started_at"],
+                    ended_at=form.cleaned_data["ended_at"],
+                    note=form.cleaned_data["note"],
+                    idempotency_key=form.cleaned_data.get("idempotency_key"),
+                )
+            except svc.ClockRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                if created:
+                    messages.success(
+                        request,
+                        _("Saved %(minutes)s of %(activity)s.")
+                        % {"minutes": format_minutes(entry.minutes), "activity": entry.get_activity_display()},
+                    )
+                else:
+                    messages.info(request, _("This entry was already saved (from another tab or a second click)."))
+                if entry.flag_over_allowance:
+                    messages.warning(
+                        request, _("This goes beyond your weekly allowance; it is flagged for your manager.")
+                    )
+                return redirect(_week_url(entry.date))
+    week_start = (
+        policy.week_start(form.cleaned_data.get("date") or svc.member_today(member))
+        if hasattr(form, "cleaned_data")
+        else _week_param(request, member, policy)
+    )
+    context = _timesheet_context(request, member, week_start, policy, form=form)
+    return render(request, "workshops/clock/timesheet.html", context, status=200 if form.is_bound else 400)
+
+
+def _own_entry(request, pk: int) -> TimeEntry:
+    return get_object_or_404(TimeEntry.objects.live().select_related("member"), pk=pk, member__user=request.user)
+
+
+def entry_detail(request, pk: int):
+    """An own entry: edit it while it is a draft or rejected; see its history."""
+    entry = _own_entry(request, pk)
+    member = _member(request)
+    form = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        form = TimeEntryForm(data, member=member)
+        if form.is_valid():
+            try:
+                entry = svc.time_entry_update(
+                    entry_id=entry.pk,
+                    actor=request.user,
+                    version=form.cleaned_data.get("version") or 0,
+                    activity=form.cleaned_data["activity"],
+                    day=form.cleaned_data["date"],
+                    minutes=form.cleaned_data["minutes"],
+                    started_at=form.cleaned_data["started_at"],
+                    ended_at=form.cleaned_data["ended_at"],
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+            except svc.ClockRefused as refused:
+                entry.refresh_from_db()
+                # Keep what they typed; move the form onto the current version
+                # so saving again is a deliberate choice.
+                data["version"] = str(entry.version)
+                form = TimeEntryForm(data, member=member)
+                form.is_valid()
+                form.add_error(None, refused.message)
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, _("Entry updated."))
+                return redirect(_week_url(entry.date))
+    if form is None:
+        local = entry.member.tzinfo
+        form = TimeEntryForm(
+            member=member,
+            initial={
+                "date": entry.date,
+                "duration": "" if entry.started_at else str(entry.minutes),
+                "start": entry.started_at.astimezone(local).time() if entry.started_at else None,
+                "end": entry.ended_at.astimezone(local).time() if entry.ended_at else None,
+                "activity": entry.activity,
+                "note": entry.note,
+                "version": entry.version,
+            },
+        )
+    history = list(entry.history.all())
+    return render(
+        request,
+        "workshops/clock/entry.html",
+        {"entry": entry, "form": form, "history": history, "editable": entry.owner_can_edit},
+    )
+
+
+@require_POST
+def entry_delete(request, pk: int):
+    entry = _own_entry(request, pk)
+    try:
+        svc.time_entry_delete(entry_id=entry.pk, actor=request.user, version=request.POST.get("version"))
+    except svc.ClockRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("workshops:clock_entry", pk=entry.pk)
+    messages.success(request, _("Entry deleted."))
+    return redirect(_week_url(entry.date))
+
+
+@require_POST
+def entry_confirm(request, pk: int):
+    entry = _own_entry(request, pk)
+    svc.time_entry_confirm(entry_id=entry.pk, actor=request.user)
+    messages.success(request, _("Thanks, the minutes are confirmed."))
+    return redirect(_week_url(entry.date))
+
+
+@require_POST
+def week_submit(request):
+    member = _member(request)
+    policy = svc.policy_for(member)
+    week_start = _week_param(request, member, policy)
+    count = svc.week_submit(member=member, week_start=week_start, actor=request.user)
+    if count:
+        messages.success(request, _("Week submitted: %(count)s entries sent for approval.") % {"count": count})
+    else:
+        messages.info(request, _("Nothing to submit: there are no draft entries this week."))
+    return redirect(_week_url(week_start))
+
+
+def _back(request):
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("workshops:clock")
+
+
+@require_POST
+def timer_start(request):
+    member = _member(request)
+    _timer, stopped = svc.timer_start(
+        member=member, activity=request.POST.get("activity") or Activity.SEEK, note=request.POST.get("note", "")
+    )
+    if stopped is not None:
+        messages.info(
+            request,
+            _("Timer started; the previous one was stopped at %(minutes)s.")
+            % {"minutes": format_minutes(stopped.minutes)},
+        )
+    else:
+        messages.success(request, _("Timer started."))
+    return _back(request)
+
+
+@require_POST
+def timer_stop(request):
+    entry = svc.timer_stop(member=_member(request))
+    if entry is None:
+        messages.info(request, _("No timer was running."))
+    elif entry.flag_timer_capped:
+        messages.warning(request, _("The timer ran past the limit and was stopped there; please confirm the minutes."))
+    else:
+        messages.success(
+            request, _("Timer stopped: %(minutes)s recorded as a draft.") % {"minutes": format_minutes(entry.minutes)}
+        )
+    return _back(request)
+
+
+# --- Approvals -------------------------------------------------------------------
+
+
+def _approvable_entries(user):
+    qs = TimeEntry.objects.live()
+    if user.is_staff:
+        return qs.exclude(member__user=user).exclude(member__isnull=True)
+    return qs.filter(member__in=svc.members_approvable_by(user))
+
+
+def _handle_approval_post(request) -> None:
+    post = request.POST
+    user = request.user
+    try:
+        if "approve" in post:
+            svc.time_entry_approve(entry_id=int(post["approve"]), actor=user)
+            messages.success(request, _("Entry approved."))
+        elif "reject" in post:
+            pk = int(post["reject"])
+            svc.time_entry_reject(entry_id=pk, actor=user, reason=post.get(f"reason_{pk}", ""))
+            messages.success(request, _("Entry rejected; the person was told why."))
+        elif "approve_week" in post or "reject_week" in post:
+            member_id, week = (post.get("approve_week") or post.get("reject_week")).split(":")
+            member = get_object_or_404(svc.members_approvable_by(user).select_related("user"), pk=int(member_id))
+            week_start = dt.date.fromisoformat(week)
+            if "approve_week" in post:
+                count = svc.week_approve(member=member, week_start=week_start, actor=user, request=request)
+                messages.success(request, _("Week approved: %(count)s entries.") % {"count": count})
+            else:
+                count = svc.week_reject(
+                    member=member,
+                    week_start=week_start,
+                    actor=user,
+                    reason=post.get(f"reason_week_{member_id}_{week}", ""),
+                )
+                messages.success(
+                    request, _("Week rejected: %(count)s entries; the person was told why.") % {"count": count}
+                )
+        elif "bulk" in post:
+            ids = [int(v) for v in post.getlist("entries") if v.isdigit()]
+            count = svc.entries_bulk_approve(entry_ids=ids, actor=user, request=request)
+            messages.success(request, _("Approved %(count)s entries.") % {"count": count})
+    except (ValueError, TimeEntry.DoesNotExist) as exc:
+        raise Http404 from exc
+    except svc.ClockRefused as refused:
+        messages.error(request, refused.message)
+
+
+def approvals(request):
+    if request.method == "POST":
+        _handle_approval_post(request)
+        return redirect("workshops:approvals")
+    policies = {p.team_id: p for p in ClockPolicy.objects.all()}
+    entries = (
+        _approvable_entries(request.user)
+        .filter(status=Status.SUBMITTED)
+        .select_related("member__user", "member__team__parent__parent")
+        .order_by("member__display_name", "member_id", "date", "pk")[:2000]
+    )
+    groups: OrderedDict = OrderedDict()
+    for entry in entries:
+        policy = svc.policy_for(entry.member, policies=policies)
+        week = policy.week_start(entry.date)
+        group = groups.setdefault(
+            (entry.member_id, week),
+            {"member": entry.member, "week_start": week, "entries": [], "minutes": 0, "policy": policy},
+        )
+        group["entries"].append(entry)
+        group["minutes"] += entry.minutes
+    for group in groups.values():
+        group["total"] = format_minutes(group["minutes"])
+        group["over"] = group["minutes"] > group["policy"].weekly_allowance_minutes
+        group["key"] = f"{group['member'].pk}:{group['week_start'].isoformat()}"
+        group["reason_name"] = f"reason_week_{group['member'].pk}_{group['week_start'].isoformat()}"
+    return render(request, "workshops/clock/approvals.html", {"groups": list(groups.values())})
+
+
+def approval_entry(request, pk: int):
+    entry = get_object_or_404(_approvable_entries(request.user).select_related("member__user"), pk=pk)
+    return render(
+        request,
+        "workshops/clock/review.html",
+        {"entry": entry, "history": list(entry.history.all()), "reason_form": ReasonForm()},
+    )
+
+
+@require_POST
+def approval_reopen(request, pk: int):
+    entry = get_object_or_404(_approvable_entries(request.user), pk=pk)
+    try:
+        svc.time_entry_reopen(
+            entry_id=entry.pk, actor=request.user, reason=request.POST.get("reason", ""), request=request
+        )
+    except svc.ClockRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Entry reopened; its owner can correct and submit it again."))
+    return redirect("workshops:approval_entry", pk=entry.pk)
+
+
+# --- Exports ---------------------------------------------------------------------
+
+
+def _export_form(request):
+    today = timezone.localdate()
+    data = request.GET.copy()
+    data.setdefault("start", today.replace(day=1).isoformat())
+    data.setdefault("end", today.isoformat())
+    return ExportForm(data, teams=exports.teams_visible_to(request.user))
+
+
+def export(request):
+    form = _export_form(request)
+    form.is_valid()
+    query = request.GET.urlencode() or f"start={form.data['start']}&end={form.data['end']}"
+    return render(request, "workshops/clock/export.html", {"form": form, "query": query})
+
+
+def _export_qs(request):
+    form = _export_form(request)
+    if not form.is_valid():
+        raise Http404(_("Choose a valid period."))
+    d = form.cleaned_data
+    return exports.export_queryset(
+        user=request.user, start=d["start"], end=d["end"], team_id=d.get("team"), status=d.get("status") or None
+    ), d
+
+
+def export_csv(request):
+    qs, d = _export_qs(request)
+    response = StreamingHttpResponse(exports.csv_stream(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="time-{d["start"]}-{d["end"]}.csv"'
+    return response
+
+
+def export_xlsx(request):
+    qs, d = _export_qs(request)
+    return FileResponse(
+        exports.xlsx_file(qs),
+        as_attachment=True,
+        filename=f"time-{d['start']}-{d['end']}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def export_summary(request):
+    qs, d = _export_qs(request)
+    response = StreamingHttpResponse(exports.summary_csv_stream(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="time-summary-{d["start"]}-{d["end"]}.csv"'
+    return response
