@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Report, Subscription
@@ -48,15 +49,12 @@ class StreamFilterForm(forms.Form):
         for name in ("team", "member", "platform", "topic"):
             field = self.fields[name]
             current = "" if name in self.errors else str(self.data.get(name, "") or "")
-            fields.append(
-                {
-                    "name": name,
-                    "label": field.label,
-                    "choices": field.choices[1:],
-                    "current": current,
-                    "errors": self.errors.get(name, []),
-                }
+            options = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((value, " selected" if str(value) == current else "", text) for value, text in field.choices[1:]),
             )
+            fields.append({"name": name, "label": field.label, "options": options, "errors": self.errors.get(name, [])})
         return fields
 
     def filters(self) -> StreamFilters:
