@@ -299,7 +299,70 @@ def _app_figures(*, start: datetime, end: datetime, prev_start: datetime) -> dic
             "note": _("average rating out of 5 (shown with 5 or more answers)"),
         },
     ]
-    return {"extra_figures": extra, "workshop_effect": workshop_effect(now=end)}
+    extra[:0] = time_figures(start=start, end=end, prev_start=prev_start)
+    return {
+        "extra_figures": extra,
+        "workshop_effect": workshop_effect(now=end),
+        "time": time_breakdowns(start=start, end=end),
+    }
+
+
+def time_figures(*, start: datetime, end: datetime, prev_start: datetime) -> list[dict]:
+    """Paid PLN hours and their cost against the allowance budget (approved
+    time, or submitted where the policy needs no approval)."""
+    from workshops.reports import paid_hours_and_cost
+
+    current = paid_hours_and_cost(start=start.date(), end=end.date())
+    previous = paid_hours_and_cost(start=prev_start.date(), end=start.date() - timedelta(days=1))
+    budget_share = _ratio(current["minutes"], current["allowance_minutes"])
+    return [
+        {
+            "key": "paid_hours",
+            "label": _("Paid PLN hours"),
+            "current": current["hours"],
+            "previous": previous["hours"],
+            "change": _trend(current["hours"], previous["hours"])["change"],
+            "percent": False,
+            "note": _("%(share)s of the allowance budget of %(budget)s h")
+            % {
+                "share": "–" if budget_share is None else f"{budget_share * 100:.0f}%",
+                "budget": round(current["allowance_minutes"] / 60),
+            },
+        },
+        {
+            "key": "paid_cost",
+            "label": _("Cost of PLN time"),
+            "current": float(current["cost"]),
+            "previous": float(previous["cost"]),
+            "change": round(float(current["cost"] - previous["cost"]), 2),
+            "percent": False,
+            "note": _("at the loaded hourly cost set in the clock policy"),
+        },
+    ]
+
+
+def time_breakdowns(*, start: datetime, end: datetime) -> dict:
+    from workshops.reports import hours_by_activity, hours_by_team_month, hours_per_week
+
+    # Only groups of MIN_GROUP+ active people by name; the reports API merges
+    # small teams into "Other teams", which is itself shown only when that
+    # merged group is large enough (team_groups decides, as for every breakdown).
+    shown = {str(label) for label, _ids in team_groups()}
+    by_team: dict[str, float] = defaultdict(float)
+    for row in hours_by_team_month(start=start.date(), end=end.date()):
+        if str(row["team"]) in shown:
+            by_team[str(row["team"])] += row["hours"]
+    return {
+        "per_week": [
+            {"week": row["week_start"].isoformat(), "hours": row["hours"]}
+            for row in hours_per_week(weeks=WEEKS, now=end)
+        ],
+        "by_activity": [
+            {"activity": row["activity"], "hours": row["hours"]}
+            for row in hours_by_activity(start=start.date(), end=end.date())
+        ],
+        "by_team": [{"team": team, "hours": round(hours, 2)} for team, hours in sorted(by_team.items())],
+    }
 
 
 def workshop_figures(*, start: datetime, end: datetime) -> dict:

@@ -91,7 +91,49 @@ def dashboard(request):
 
 
 def _app_charts(data: dict) -> list[dict]:
-    return []
+    time = data.get("time")
+    if not time:
+        return []
+    from workshops.models.clock import Activity
+
+    activity_names = dict(Activity.choices)
+    return [
+        {
+            "id": "hours-per-week",
+            "title": _("Paid PLN hours per week"),
+            "svg": charts.line_chart(
+                title=_("Paid PLN hours per week, last 26 weeks"),
+                labels=[w["week"][5:] for w in time["per_week"]],
+                series=[(_("hours"), [w["hours"] for w in time["per_week"]])],
+            ),
+            "columns": [_("Week of"), _("Hours")],
+            "rows": [[w["week"], w["hours"]] for w in time["per_week"]],
+        },
+        {
+            "id": "hours-by-activity",
+            "title": _("Hours by activity"),
+            "svg": charts.bar_chart(
+                title=_("Hours by activity: Seek, Sense, Share, Workshop, Mentoring"),
+                labels=[str(activity_names.get(a["activity"], a["activity"])) for a in time["by_activity"]],
+                values=[a["hours"] for a in time["by_activity"]],
+                unit=" h",
+            ),
+            "columns": [_("Activity"), _("Hours")],
+            "rows": [[str(activity_names.get(a["activity"], a["activity"])), a["hours"]] for a in time["by_activity"]],
+        },
+        {
+            "id": "hours-by-team",
+            "title": _("Hours by team"),
+            "svg": charts.bar_chart(
+                title=_("Paid PLN hours by team, teams of 5 or more"),
+                labels=[t["team"] for t in time["by_team"]],
+                values=[t["hours"] for t in time["by_team"]],
+                unit=" h",
+            ),
+            "columns": [_("Team"), _("Hours")],
+            "rows": [[t["team"], t["hours"]] for t in time["by_team"]],
+        },
+    ]
 
 
 def dashboard_export(request):
@@ -116,6 +158,10 @@ def dashboard_export(request):
         writer.writerow(["headline", key, head[key]["current"], head[key]["previous"]])
     for fig in data.get("extra_figures", []):
         writer.writerow(["headline", fig["key"], fig["current"], fig["previous"]])
+    for row in (data.get("time") or {}).get("by_team", []):
+        writer.writerow(["teams", f"{row['team']} hours", row["hours"], ""])
+    for row in (data.get("time") or {}).get("by_activity", []):
+        writer.writerow(["activities", f"{row['activity']} hours", row["hours"], ""])
     effect = data.get("workshop_effect")
     if effect:
         for window in effect["windows"]:

@@ -182,3 +182,51 @@ def test_dashboard_shows_the_introductions_funnel(client_as):
     sent = Introduction.objects.count()
     assert sent > 0  # the demo has introductions in every state
     assert f'data-funnel="sent">{sent}<' in body
+
+
+def test_paid_hours_cost_and_breakdowns(org):
+    from decimal import Decimal
+
+    from workshops.models.clock import ClockPolicy, TimeEntry
+
+    ClockPolicy.objects.all().delete()
+    TimeEntry.objects.all().delete()
+    ClockPolicy.objects.create(
+        team=None, weekly_allowance_minutes=120, hourly_cost=Decimal("60.00"), approval_required=True
+    )
+    today = timezone.localdate()
+    rows = [
+        ("a1", 90, "seek", "approved"),
+        ("a2", 30, "share", "approved"),
+        ("b1", 60, "sense", "approved"),
+        ("c1", 120, "seek", "approved"),  # Team C (4 people) counts in totals, never by name
+        ("b2", 45, "seek", "submitted"),  # not approved: not paid yet
+    ]
+    for who, minutes, activity, status in rows:
+        member = org[who]
+        TimeEntry.objects.create(
+            member=member,
+            team=member.team,
+            team_name=member.team.name,
+            date=today - timedelta(days=2),
+            minutes=minutes,
+            activity=activity,
+            status=status,
+        )
+    data = dashboard_compute(period="4w")
+    figures = {f["key"]: f for f in data["extra_figures"]}
+    assert figures["paid_hours"]["current"] == round(300 / 60, 2)
+    assert figures["paid_cost"]["current"] == 300.0  # 5 h at 60.00
+    # 14 active members × 120 minutes × 29/7 weeks (28 days + today, inclusive)
+    assert "of the allowance budget of 116 h" in figures["paid_hours"]["note"]
+    assert data["time"]["by_activity"] == [
+        {"activity": "seek", "hours": 3.5},
+        {"activity": "sense", "hours": 1.0},
+        {"activity": "share", "hours": 0.5},
+    ]
+    # Team C's 4 people would be "Other teams", a group under 5: not shown.
+    assert data["time"]["by_team"] == [
+        {"team": "Team A", "hours": 2.0},
+        {"team": "Team B", "hours": 1.0},
+    ]
+    assert sum(w["hours"] for w in data["time"]["per_week"]) == 5.0
