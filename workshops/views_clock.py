@@ -7,10 +7,12 @@ import datetime as dt
 from collections import OrderedDict
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +26,7 @@ from .models.clock import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockTim
 from .services import clock as svc
 
 Status = TimeEntry.Status
+APPROVALS_PER_PAGE = 10
 
 
 def _member(request) -> Member:
@@ -325,11 +328,14 @@ def approvals(request):
         _handle_approval_post(request)
         return redirect("workshops:approvals")
     policies = {p.team_id: p for p in ClockPolicy.objects.all()}
+    waiting = _approvable_entries(request.user).filter(status=Status.SUBMITTED)
+    # A page holds the submitted weeks of APPROVALS_PER_PAGE people.
+    people = Member.objects.filter(pk__in=waiting.values("member_id")).order_by("display_name", "pk")
+    page = Paginator(people.values_list("pk", flat=True), APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
     entries = (
-        _approvable_entries(request.user)
-        .filter(status=Status.SUBMITTED)
+        waiting.filter(member_id__in=list(page.object_list))
         .select_related("member__user", "member__team__parent__parent")
-        .order_by("member__display_name", "member_id", "date", "pk")[:2000]
+        .order_by("member__display_name", "member_id", "date", "pk")
     )
     groups: OrderedDict = OrderedDict()
     for entry in entries:
@@ -341,12 +347,20 @@ def approvals(request):
         )
         group["entries"].append(entry)
         group["minutes"] += entry.minutes
+    # Rows repeat a handful of dates and activities: format each once.
+    labels: dict = {}
+    activity_labels = dict(Activity.choices)
+    for entry in entries:
+        if entry.date not in labels:
+            labels[entry.date] = (date_format(entry.date, "D j M"), date_format(entry.date, "j M"))
+        entry.day_label, entry.short_label = labels[entry.date]
+        entry.activity_label = activity_labels[entry.activity]
     for group in groups.values():
         group["total"] = format_minutes(group["minutes"])
         group["over"] = group["minutes"] > group["policy"].weekly_allowance_minutes
         group["key"] = f"{group['member'].pk}:{group['week_start'].isoformat()}"
         group["reason_name"] = f"reason_week_{group['member'].pk}_{group['week_start'].isoformat()}"
-    return render(request, "workshops/clock/approvals.html", {"groups": list(groups.values())})
+    return render(request, "workshops/clock/approvals.html", {"groups": list(groups.values()), "page": page})
 
 
 def approval_entry(request, pk: int):

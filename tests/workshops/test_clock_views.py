@@ -240,3 +240,33 @@ def test_reports_count_only_approved_time_with_cost_and_budget(period_entries):
     assert {r["team"] for r in rows} <= {"Engineering", "Other teams"}
     weekly = reports.hours_per_week(weeks=2, now=dt.datetime(2021, 3, 10, tzinfo=dt.UTC))
     assert [w["week_start"] for w in weekly] == [dt.date(2021, 3, 1), dt.date(2021, 3, 8)]
+
+
+def test_policy_change_in_admin_is_audited(client_as):
+    from members.models import AuditEvent
+    from workshops.models import ClockPolicy
+
+    policy = ClockPolicy.objects.default()
+    url = reverse("admin:workshops_clockpolicy_change", args=[policy.pk])
+    form = {
+        "weekly_allowance_minutes": "150",
+        "over_allowance": "flag",
+        "approval_required": "on",
+        "hourly_cost": "61.50",
+        "counted_activities": '["seek", "sense", "share", "workshop", "mentoring"]',
+        "week_starts_on": "0",
+        "lock_approved_weeks": "on",
+    }
+    response = client_as("admin").post(url, form)
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(action="policy.changed").latest("pk")
+    assert (event.before["weekly_allowance_minutes"], event.after["weekly_allowance_minutes"]) == (120, 150)
+    assert event.after["hourly_cost"] == "61.50"
+
+
+def test_overdue_timer_is_capped_on_the_next_page_view(client_as, employee):
+    ClockTimer.objects.create(member=employee, started_at=svc.timezone.now() - dt.timedelta(hours=5), activity="seek")
+    body = text_of(client_as("employee").get(reverse("workshops:list")))
+    assert "Start timer" in body
+    entry = TimeEntry.objects.get(member=employee, source="timer")
+    assert (entry.minutes, entry.flag_timer_capped) == (240, True)
