@@ -231,8 +231,11 @@ async def _context_with_login(browser, server: CheckServer, persona: str):
 
 
 async def _check_one(tab, server: CheckServer, persona: str, path: str) -> A11yResult:
-    response = await tab.goto(server.base_url + path, wait_until="load")
-    violations = await tab.evaluate(AXE_RUN, list(BLOCKING_IMPACTS))
+    try:
+        response = await tab.goto(server.base_url + path, wait_until="load")
+        violations = await tab.evaluate(AXE_RUN, list(BLOCKING_IMPACTS))
+    except Exception as exc:  # noqa: BLE001 - one page that cannot be checked must not hide the others
+        return A11yResult(persona, path, None, [f"{persona} {path}: could not be checked ({exc})"])
     return A11yResult(
         persona,
         path,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from django.db import DatabaseError, transaction
 from django.test import Client
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
@@ -406,7 +407,16 @@ def crawl_persona(persona: str, user, *, owner: str = CANARY_OWNER) -> Crawl:
     pages: list[Page] = []
     while queue and len(pages) < MAX_PAGES_PER_PERSONA:
         url, via = queue.pop(0)
-        page = check_url(client, url, persona=persona, user=user, via=via, owner=owner)
+        page = None
+        try:
+            # A savepoint per request: a view that breaks the transaction
+            # (a database error) fails its own page, not every page after it.
+            with transaction.atomic():
+                page = check_url(client, url, persona=persona, user=user, via=via, owner=owner)
+        except DatabaseError as exc:
+            if page is None:
+                raise
+            page.problems.append(f"{persona} {url}: left the database transaction broken ({exc})")
         pages.append(page)
         for link in page.links:
             path = same_site_path(link)
@@ -501,18 +511,30 @@ def csrf_exempt_url_names(urlconf=None) -> set[str]:
 
 
 def post_forms(crawls: dict[str, Crawl]) -> list[tuple[str, Form]]:
-    """Each same-site POST form the crawl found, once per (persona, action)."""
+    """Each kind of same-site POST form the crawl found: one per (persona, view posted to).
+
+    A list page repeats one form per item (save, recommend...): the view and
+    its protection are the same, so one of them stands for all.
+    """
     found: dict[tuple[str, str], Form] = {}
     for persona, crawl in crawls.items():
         for page in crawl.pages:
             for form in page.forms:
                 path = same_site_path(form.action)
                 if form.method == "post" and path is not None:
-                    found.setdefault((persona, path), form)
-    return [(persona, form) for (persona, _path), form in sorted(found.items())]
+                    found.setdefault((persona, resolve_name(path) or path), form)
+    return [(persona, form) for (persona, _view), form in sorted(found.items())]
 
 
-def csrf_problem(form: Form, *, persona: str, user=None) -> str | None:
+def csrf_client(user=None) -> Client:
+    """A client that enforces CSRF like a browser would, signed in as `user`."""
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def csrf_problem(form: Form, *, persona: str, user=None, client: Client | None = None) -> str | None:
     """POST the form as `user` with CSRF checks on and no token: it must be refused (403).
 
     Views named in plnorg.permissions.CSRF_EXEMPT_URL_NAMES are the declared
@@ -521,9 +543,7 @@ def csrf_problem(form: Form, *, persona: str, user=None) -> str | None:
     path = same_site_path(form.action)
     if path is None or resolve_name(path) in perm.CSRF_EXEMPT_URL_NAMES:
         return None
-    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
+    client = client or csrf_client(user)
     data: dict[str, list[str]] = {}
     for name, value in form.fields:
         if name != "csrfmiddlewaretoken":

@@ -4,16 +4,16 @@ import pytest
 
 from plnorg import permissions as perm
 from tests.checks.conftest import report
-from tests.checks.crawler import csrf_exempt_url_names, csrf_problem, persona_users, post_forms
+from tests.checks.crawler import csrf_client, csrf_exempt_url_names, csrf_problem, persona_users, post_forms
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_post_form_refuses_a_request_without_a_token(crawl):
-    users = persona_users()
+    clients = {persona: csrf_client(user) for persona, user in persona_users().items()}
     forms = post_forms(crawl)
-    problems = [p for persona, form in forms if (p := csrf_problem(form, persona=persona, user=users[persona]))]
-    report(f"CSRF walk: {len(forms)} POST forms (per role and action) posted without a token")
+    problems = [p for persona, form in forms if (p := csrf_problem(form, persona=persona, client=clients[persona]))]
+    report(f"CSRF walk: {len(forms)} POST forms (one per role and view posted to) sent without a token")
     assert forms, "the crawler found no POST form at all"
     assert problems == []
 
