@@ -39,5 +39,32 @@ def _delete(*, member, **kwargs) -> None:
     subscriptions_remove_all(member=member)
 
 
+def _export_reports(*, member, **kwargs) -> dict[str, Any]:
+    from .models import Report
+
+    reports = Report.objects.filter(reporter=member).select_related("entry", "feed").order_by("created_at", "pk")
+    return {
+        "reports_made": [
+            {
+                "about": r.entry.title if r.entry_id else r.feed.display_title,
+                "reason": r.reason,
+                "note": r.note,
+                "created_at": r.created_at.isoformat(),
+                "resolution": r.resolution,
+            }
+            for r in reports
+        ]
+    }
+
+
+def _delete_reports(*, member, **kwargs) -> None:
+    """A member's reports (their own words) go; reports they resolved as a
+    facilitator stay, with the link to them cleared (SET_NULL)."""
+    from .models import Report
+
+    Report.objects.filter(reporter=member).delete()
+
+
 def register() -> None:
     register_data(DataPart(name="feeds", models=("feeds.Subscription",), export=_export, delete=_delete))
+    register_data(DataPart(name="moderation", models=("feeds.Report",), export=_export_reports, delete=_delete_reports))

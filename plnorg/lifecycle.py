@@ -41,6 +41,8 @@ EXEMPT_MODELS: dict[str, str] = {
     "socialaccount.SocialAccount": "Deleted with the user by cascade; it holds the SSO link only.",
     "members.OutboundEmail": "Mail log; the user link is SET_NULL on deletion and rows are purged after 90 days.",
     "members.Team": "Team.manager is an organization role; offboarding reassigns it.",
+    "feeds.Feed": "Feed.hidden_by records which facilitator hid a source (SET_NULL on deletion; the audit log keeps the action).",
+    "feeds.Entry": "Entry.hidden_by records which facilitator hid an entry (SET_NULL on deletion; the audit log keeps the action).",
     "members.AuditEvent": "Append-only audit log: actor is SET_NULL on deletion; actor_email is kept for accountability.",
     "mfa.Authenticator": "Deleted with the user by cascade.",
     "usersessions.UserSession": "Deleted with the user by cascade.",
