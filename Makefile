@@ -29,12 +29,13 @@ PROD_CHECK_ENV = DEBUG=0 \
 	ALLOWED_HOSTS=plnorg.example.com SECURE_HSTS_SECONDS=31536000
 PYTEST_ARGS ?=
 
-.PHONY: help run test pytest lint fmt bench services test-deps check-deploy compose-config clean prod-local prod-stop backup restore load
+.PHONY: help run test pytest lint fmt fuzz bench services test-deps check-deploy compose-config clean prod-local prod-stop backup restore load
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve http://$(HOST):$(PORT) with a Celery worker"
 	@echo "make test   - install test tools, check services, lint, checks and the whole pytest suite"
 	@echo "make bench  - run the benchmarks in bench/ (prints figures)"
+	@echo "make fuzz   - many more sanitizer and feed-parser fuzzing examples (random seeds)"
 	@echo "make fmt    - format the code with ruff;  make lint - ruff check"
 
 $(VENV)/.installed: requirements.txt
@@ -107,6 +108,11 @@ test: test-deps services
 # Just pytest, for working on one area: make pytest PYTEST_ARGS="tests/feeds -x"
 pytest: $(VENV)/.installed-dev services
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Many more Hypothesis examples (random seeds) for the sanitizer and parser fuzzing.
+fuzz: $(VENV)/.installed-dev services
+	$(TEST_ENV) HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/faults/test_sanitizer_properties.py \
+		tests/faults/test_parser_fuzz.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev services
 	@for b in $(filter-out bench/__init__.py bench/load.py bench/scale.py,$(wildcard bench/*.py)); do \

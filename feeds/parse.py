@@ -117,6 +117,22 @@ def declares_entities(content: bytes) -> bool:
 
 def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     """Parse a feed document. Raises ParseError when it yields nothing usable."""
+    return _without_nul(_parse_feed(content, url=url, content_type=content_type))
+
+
+def _without_nul(parsed: ParsedFeed) -> ParsedFeed:
+    """PostgreSQL text cannot hold NUL characters (hostile feeds carry them,
+    e.g. as &#0; or \\u0000 in JSON): drop them from every stored string."""
+    for item in (parsed, *parsed.entries):
+        for name, value in vars(item).items():
+            if isinstance(value, str) and "\x00" in value:
+                setattr(item, name, value.replace("\x00", ""))
+            elif isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+                setattr(item, name, [v.replace("\x00", "") if isinstance(v, str) else v for v in value])
+    return parsed
+
+
+def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
     if not isinstance(content, bytes):
         raise TypeError("parse_feed takes the response bytes")
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -131,12 +147,15 @@ def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFee
     if _HTML_START.match(stripped[:2048]):
         raise ParseError("The address returned a web page (HTML), not a feed. Check the feed address.")
     headers = {"content-type": content_type} if content_type else {}
-    result = feedparser.parse(
-        io.BytesIO(content),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(content),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - feedparser can trip on hostile input (e.g. &#x110000;)
+        raise ParseError(f"The feed could not be read ({exc.__class__.__name__}).") from exc
     channel = result.get("feed") or {}
     site_url = clean_url(channel.get("link"), url)
     entries = _unique(

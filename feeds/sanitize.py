@@ -77,16 +77,8 @@ def _http_base(base_url: str | None) -> str | None:
     return base_url if clean_url(base_url) else None
 
 
-def sanitize_html(value: str | None, base_url: str | None = None) -> str:
-    """Sanitized HTML for third-party markup (feed entries, profile bios ...).
-
-    ``base_url`` (an http(s) URL, usually the entry's link) resolves relative
-    links and images; without it relative URLs are removed.
-    """
-    if not value:
-        return ""
-    base = _http_base(base_url)
-    cleaned = nh3.clean(
+def _nh3_clean(value: str, base: str | None) -> str:
+    return nh3.clean(
         value,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
@@ -96,6 +88,21 @@ def sanitize_html(value: str | None, base_url: str | None = None) -> str:
         strip_comments=True,
         url_relative=("rewrite_with_base", base) if base else "deny",
     )
+
+
+def sanitize_html(value: str | None, base_url: str | None = None) -> str:
+    """Sanitized HTML for third-party markup (feed entries, profile bios ...).
+
+    ``base_url`` (an http(s) URL, usually the entry's link) resolves relative
+    links and images; without it relative URLs are removed.
+    """
+    if not value:
+        return ""
+    base = _http_base(base_url)
+    try:
+        cleaned = _nh3_clean(value, base)
+    except ValueError:  # nh3 refuses a base it cannot parse (e.g. a hostile host name)
+        cleaned = _nh3_clean(value, None)
     if "<img" in cleaned:
         cleaned = _drop_tracking_images(cleaned)
     return cleaned.strip()

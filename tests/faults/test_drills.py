@@ -25,7 +25,7 @@ from tests.feeds.test_workers import wait_for
 
 # django_db: makes pytest-django create the run's test database, which the
 # private template is copied from (the drills themselves never use it).
-pytestmark = [pytest.mark.django_db, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(300)]
 
 PAGES = ["/home/", "/stream/", "/workshops/", "/me/transparency/"]
 LEASE_SECONDS = 4
