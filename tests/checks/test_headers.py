@@ -25,11 +25,20 @@ def test_every_crawled_response_has_the_security_headers(crawl):
     assert [f"{k} (e.g. {v})" for k, v in sorted(problems.items())] == []
 
 
-def test_error_pages_have_the_security_headers():
-    client = make_client(None)
-    not_found = client.get("/no-such-page-anywhere/")
-    assert not_found.status_code == 404
-    assert header_problems(dict(not_found.headers)) == []
+def test_error_pages_have_the_security_headers(settings, monkeypatch, persona_user):
+    from plnorg import permissions as perm
+    from tests.checks.broken_urls import BROKEN_PAGES
+
+    settings.ROOT_URLCONF = "tests.checks.broken_urls"
+    monkeypatch.setitem(perm.PERMISSIONS, "checks_500", BROKEN_PAGES["checks_500"])
+    anonymous, employee = make_client(None), make_client(persona_user("employee"))
+    responses = {
+        403: employee.get(reverse("dashboard")),
+        404: anonymous.get("/no-such-page-anywhere/"),
+        500: anonymous.get("/__checks__/500/"),
+    }
+    assert {status: r.status_code for status, r in responses.items()} == {403: 403, 404: 404, 500: 500}
+    assert {status: header_problems(dict(r.headers)) for status, r in responses.items()} == {403: [], 404: [], 500: []}
 
 
 @pytest.fixture
