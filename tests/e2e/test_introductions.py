@@ -1,39 +1,16 @@
 """Browser journey: a leader sends an introduction from a suggestion, both
 members accept, and the funnel on the leaders' page moves."""
 
-import os
-
 import pytest
 
 from members.models import LEADERS
 from members.services import role_grant
 from plnorg.introductions import suggestions_compute
+
+# One Playwright (sync) instance per run: the session-wide `browser` fixture
+# of tests/e2e/conftest.py; a second sync instance cannot start beside it.
+from tests.e2e.conftest import signed_in_page as _page_as
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def _page_as(browser, live_server, user):
-    """A browser page signed in as `user` (a session made by the test client)."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    return context.new_page()
 
 
 def _funnel(page, key: str) -> str:
