@@ -23,6 +23,10 @@ def demo_seed(*, stdout=None) -> dict:
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops -> plnorg), each idempotent.
     seed_introductions(members)
+    # Last: the leaders' dashboard reads precomputed snapshots.
+    from .dashboard import dashboard_refresh
+
+    dashboard_refresh()
     return {"members": members}
 
 
