@@ -193,6 +193,9 @@ def main() -> None:
     env["FETCH_ALLOWED_PRIVATE_NETWORKS"] = "127.0.0.0/8"
     ensure_prod_local(base, env)
     setup_django(env)
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from bench import scale
 

@@ -91,7 +91,8 @@ def _scale_feeds_and_entries(entries: int) -> None:
                        'Load feed ' || g, (ARRAY['blog','mastodon','bluesky','youtube','podcast'])[1 + g %% 5],
                        'active', true, now() + interval '100 years', '', 0, '', '', '', now()
                 FROM generate_series(1, 1000) g
-                """
+                """,
+                [],
             )
             cur.execute(
                 """
@@ -119,10 +120,10 @@ def _scale_feeds_and_entries(entries: int) -> None:
             """
             INSERT INTO feeds_entry (feed_id, identity, title, link, author, published_at, summary, content,
                 enclosure_url, enclosure_type, image_url, content_hash, first_seen_at, updated_at, hidden_reason)
-            SELECT f.id, 'load:' || g, %s[1 + g %% 11] || ' notes number ' || g,
+            SELECT f.id, 'load:' || g, (%s::text[])[1 + g %% 11] || ' notes number ' || g,
                    'https://load.example.net/posts/' || g, '', now() - (g %% 259200) * interval '1 minute',
-                   '<p>About ' || %s[1 + (g * 7) %% 11] || ' and ' || %s[1 + (g * 3) %% 11] || '.</p>',
-                   '<p>Longer text on ' || %s[1 + (g * 5) %% 11] || ' for the load test.</p>', '', '', '', '',
+                   '<p>About ' || (%s::text[])[1 + (g * 7) %% 11] || ' and ' || (%s::text[])[1 + (g * 3) %% 11] || '.</p>',
+                   '<p>Longer text on ' || (%s::text[])[1 + (g * 5) %% 11] || ' for the load test.</p>', '', '', '', '',
                    now(), now(), ''
             FROM generate_series(%s, %s) g
             JOIN LATERAL (SELECT id FROM feeds_feed WHERE url = 'https://load-' || (1 + g %% 1000) || '.example.net/feed.xml') f ON true
@@ -161,7 +162,62 @@ def scale_up(*, members: int, entries: int, workshops: int, time_entries: int) -
 
 
 def _scale_app_data(*, workshops: int, time_entries: int) -> dict:
-    return {}
+    """Upcoming workshops (one session each) and several weeks of time entries."""
+    from datetime import timedelta
+
+    from members.models import Member
+    from workshops.models import Workshop, WorkshopSession
+
+    have = Workshop.objects.filter(title__startswith="Load workshop").count()
+    if have < workshops:
+        now = timezone.now()
+        made = Workshop.objects.bulk_create(
+            [
+                Workshop(
+                    title=f"Load workshop {i}",
+                    description="A workshop for the load test.",
+                    capacity=30,
+                    status=Workshop.Status.PUBLISHED,
+                )
+                for i in range(have, workshops)
+            ]
+        )
+        WorkshopSession.objects.bulk_create(
+            [
+                WorkshopSession(
+                    workshop=w,
+                    starts_at=now + timedelta(days=3 + i % 20),
+                    ends_at=now + timedelta(days=3 + i % 20, hours=2),
+                    time_zone="UTC",
+                    mode=WorkshopSession.Mode.IN_PERSON,
+                    room="Room L",
+                )
+                for i, w in enumerate(made)
+            ]
+        )
+    load_ids = list(Member.objects.filter(user__email__endswith="@" + LOAD_DOMAIN).values_list("id", flat=True))
+    have_entries = _count("SELECT count(*) FROM workshops_timeentry WHERE note = 'load'")
+    if have_entries < time_entries and load_ids:
+        with connection.cursor() as cur:
+            cur.execute(
+                """
+                INSERT INTO workshops_timeentry (member_id, member_label, team_id, team_name, date, minutes, activity,
+                    source, stream_title, stream_link, note, status, rejection_reason, flag_over_allowance,
+                    flag_overlap, flag_timer_capped, version, approver_email, created_at, updated_at)
+                SELECT m.id, '', m.team_id, '', current_date - (g %% 120), 15 + (g %% 4) * 15,
+                       (ARRAY['seek','sense','share','workshop','mentoring'])[1 + g %% 5], 'manual', '', '', 'load',
+                       (ARRAY['approved','approved','submitted','draft'])[1 + g %% 4], '', false, false, false, 1, '',
+                       now(), now()
+                FROM generate_series(%s, %s) g
+                JOIN LATERAL (SELECT id, team_id FROM members_member WHERE id = (%s::int[])[1 + g %% %s]) m ON true
+                """,
+                [have_entries + 1, time_entries, load_ids, len(load_ids)],
+            )
+    return {
+        "workshops": Workshop.objects.filter(title__startswith="Load workshop").count(),
+        "time_entries": _count("SELECT count(*) FROM workshops_timeentry"),
+        "workshop_ids": list(Workshop.objects.filter(title__startswith="Load workshop").values_list("id", flat=True)),
+    }
 
 
 # --- Signed-in virtual users ----------------------------------------------------------
@@ -236,7 +292,34 @@ def mix_action(user, rng: random.Random):
 
 
 def _app_mix_action(user, rng):
-    return None
+    import uuid
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    workshop_ids = user.context["world"].workshop_ids
+    roll = rng.random()
+    if user.role == "manager" and roll < 0.4:
+        return ("approvals", "GET", reverse("workshops:approvals"), None, {200})
+    if roll < 0.25:
+        return ("workshops", "GET", reverse("workshops:list"), None, {200})
+    if roll < 0.5 and workshop_ids:
+        return ("workshop detail", "GET", reverse("workshops:detail", args=[rng.choice(workshop_ids)]), None, {200})
+    if roll < 0.6 and workshop_ids:
+        # Registering again is refused with a message (302 back to the page).
+        return ("register", "POST", reverse("workshops:register", args=[rng.choice(workshop_ids)]), {}, {200, 302})
+    if roll < 0.8:
+        day = (timezone.localdate() - timedelta(days=rng.randint(1, 6))).isoformat()
+        data = {
+            "date": day,
+            "duration": "30",
+            "activity": "seek",
+            "note": "load test",
+            "idempotency_key": str(uuid.uuid4()),
+            "confirmed": "30",
+        }
+        return ("log time", "POST", reverse("workshops:clock_entry_new"), data, {200, 302})
+    return ("clock", "GET", reverse("workshops:clock"), None, {200})
 
 
 def floor_action(user, rng: random.Random):
