@@ -178,6 +178,11 @@ def main() -> int:
         )
         member_client = Client()
         member_client.force_login(users[1])
+        # For context: a simple page of the same site on the same machine.
+        b50, b95, status = _timed(member_client, reverse("transparency"), runs)
+        print(
+            f"baseline (transparency page): p50 {b50:.1f} ms, p95 {b95:.1f} ms over {runs} requests (status {status})"
+        )
         p50, p95, status = _timed(member_client, reverse("workshops:clock"), runs)
         print(f"timesheet: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {runs} requests (status {status})")
         manager_client = Client()

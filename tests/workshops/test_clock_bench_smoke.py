@@ -30,6 +30,7 @@ def test_clock_benchmark_smoke_run():
     labels = [line.split(":")[0] for line in result.stdout.splitlines()]
     assert labels == [
         "data",
+        "baseline (transparency page)",
         "timesheet",
         "approvals (team of 10)",
         "export one month",
