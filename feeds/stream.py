@@ -46,6 +46,7 @@ from .models import Entry, Subscription
 
 PAGE_SIZE = 50
 RELEVANCE_WINDOW = 1000
+SPARSE_MATCHES = 2000  # below this many matches, a search is fetched by id (see _sparse_matches)
 SEARCH_CONFIG = "english"  # the same configuration as the trigger in migration 0004
 EXCERPT_CHARS = 280
 SNIPPET_CHARS = 240
@@ -231,13 +232,30 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
         entries = entries.filter(published_at__lt=_day_start(filters.until + timedelta(days=1), tz))
     if filters.q:
         if full_text():
-            entries = entries.filter(search_vector=_search_query(filters.q))
+            query = _search_query(filters.q)
+            entries = entries.filter(search_vector=query)
+            sparse = _sparse_matches(query)
+            if sparse is not None:
+                entries = entries.filter(pk__in=sparse)
         else:
             for word in _words(filters.q):
                 entries = entries.filter(
                     Q(title__icontains=word) | Q(summary__icontains=word) | Q(content__icontains=word)
                 )
     return entries
+
+
+def _sparse_matches(query: SearchQuery) -> list[int] | None:
+    """The ids of every match when there are few (under SPARSE_MATCHES), else None.
+
+    Newest-first pages walk the keyset index and stop after a page of
+    matches: quick for a common word, but for a rare one the walk reads the
+    whole table to find a handful (seconds at a million entries). One cheap
+    probe through the GIN index tells the two apart; few matches are then
+    fetched by id and sorted, never found by walking.
+    """
+    ids = list(Entry.objects.filter(search_vector=query).order_by().values_list("pk", flat=True)[:SPARSE_MATCHES])
+    return ids if len(ids) < SPARSE_MATCHES else None
 
 
 def _after(entries: QuerySet[Entry], cursor: Cursor) -> QuerySet[Entry]:

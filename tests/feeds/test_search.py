@@ -224,3 +224,17 @@ def test_sqlite_fallback_in_the_embedded_mode(tmp_path):
     assert outcome["snippets"][1] == "Other · we run <mark>KUBERNETES</mark> daily"
     assert outcome["topic"] == 3
     assert (outcome["status"], outcome["marks"]) == (200, 2)
+
+
+@pytest.mark.parametrize("sparse_matches", [1, 2000])
+def test_search_finds_the_same_whether_matches_are_few_or_many(feed, monkeypatch, sparse_matches):
+    # Few matches are fetched by id; many are found by walking the keyset index.
+    monkeypatch.setattr("feeds.stream.SPARSE_MATCHES", sparse_matches)
+    EntryFactory(feed=feed, title="Kubernetes upgrades", published_at=NOW - timedelta(days=2))
+    EntryFactory(feed=feed, title="Weekly notes", content="<p>We moved to kubernetes.</p>", published_at=NOW)
+
+    by_date = stream_page(StreamFilters(q="kubernetes"))
+    by_rank = stream_page(StreamFilters(q="kubernetes", order=ORDER_RELEVANCE))
+
+    assert titles(by_date) == ["Weekly notes", "Kubernetes upgrades"]
+    assert titles(by_rank) == ["Kubernetes upgrades", "Weekly notes"]
