@@ -158,8 +158,9 @@ def _subject(digest: Digest) -> str:
     return f"{title}: {', '.join(parts)}"
 
 
-def digest_render(*, digest: Digest) -> tuple[str, str, str]:
-    """(subject, text, html) in the member's time zone."""
+def digest_render(*, digest: Digest, unsubscribe: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) in the member's time zone; `unsubscribe` is the
+    signed link to print (made here when not given)."""
     member = digest.member
     context = {
         "digest": digest,
@@ -168,7 +169,7 @@ def digest_render(*, digest: Digest) -> tuple[str, str, str]:
         "site_url": settings.SITE_URL,
         "home_url": settings.SITE_URL + reverse("home"),
         "saved_url": settings.SITE_URL + reverse("feeds:saved"),
-        "unsubscribe_url": unsubscribe_url(member, DIGEST),
+        "unsubscribe_url": unsubscribe or unsubscribe_url(member, DIGEST),
         "preferences_url": settings.SITE_URL + _preferences_path(),
     }
     with timezone.override(member.tzinfo), translation.override(settings.LANGUAGE_CODE):
@@ -204,7 +205,8 @@ def digest_send(*, member_id: int, now: datetime | None = None) -> OutboundEmail
     digest = digest_build(member=member, period=period)
     if digest.is_empty:
         return None
-    subject, text, html = digest_render(digest=digest)
+    unsubscribe = unsubscribe_url(member, DIGEST)  # one token for footer and header
+    subject, text, html = digest_render(digest=digest, unsubscribe=unsubscribe)
     with transaction.atomic():
         return email_enqueue(
             to=member.user.email,
@@ -214,7 +216,7 @@ def digest_send(*, member_id: int, now: datetime | None = None) -> OutboundEmail
             body_html=html,
             idempotency_key=key,
             user=member.user,
-            headers=list_unsubscribe_headers(member, DIGEST),
+            headers=list_unsubscribe_headers(member, DIGEST, url=unsubscribe),
         )
 
 

@@ -26,6 +26,7 @@ class StreamFilterForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    picks = forms.BooleanField(label=_("Picks only"), required=False)
     order = forms.ChoiceField(
         label=_("Order"),
         required=False,
@@ -70,6 +71,7 @@ class StreamFilterForm(forms.Form):
             "until": data.get("until"),
             "q": " ".join((data.get("q") or "").split()),
             "order": data.get("order") or ORDER_DATE,
+            "picks": bool(data.get("picks")),
         }
         return StreamFilters(**values)
 

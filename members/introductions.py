@@ -64,13 +64,13 @@ def _email(*, member: Member, key: str, subject: str, lines: list[str]) -> None:
     headers = {}
     notifications = _notifications()
     if notifications is not None:
+        url = notifications.unsubscribe_url(member, EMAIL_KIND)
         lines = [
             *lines,
             "",
-            _("You receive this because introductions emails are on. Turn them off: %(url)s")
-            % {"url": notifications.unsubscribe_url(member, EMAIL_KIND)},
+            _("You receive this because introductions emails are on. Turn them off: %(url)s") % {"url": url},
         ]
-        headers = notifications.list_unsubscribe_headers(member, EMAIL_KIND)
+        headers = notifications.list_unsubscribe_headers(member, EMAIL_KIND, url=url)
     email_enqueue(
         to=member.user.email,
         kind=EMAIL_KIND,

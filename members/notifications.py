@@ -53,10 +53,14 @@ def unsubscribe_url(member, kind: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def list_unsubscribe_headers(member, kind: str) -> dict[str, str]:
+def list_unsubscribe_headers(member, kind: str, *, url: str | None = None) -> dict[str, str]:
     """RFC 2369 / RFC 8058 headers: mail clients show an "unsubscribe" button
-    that POSTs to the link without opening a browser session."""
+    that POSTs to the link without opening a browser session.
+
+    Pass the `url` already printed in the email's footer so header and footer
+    carry the same token (a token made a second later differs in its timestamp).
+    """
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(member, kind)}>",
+        "List-Unsubscribe": f"<{url or unsubscribe_url(member, kind)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

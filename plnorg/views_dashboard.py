@@ -2,9 +2,15 @@
 
 import csv
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from members.models import OrganizationSettings
 
 from . import charts
 from .dashboard import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
@@ -20,10 +26,51 @@ def _pct(value):
     return None if value is None else round(value * 100, 1)
 
 
+FIGURES_CACHE_SECONDS = 6 * 3600
+
+
 def dashboard(request):
     period = _period(request)
     snapshot = dashboard_snapshot(period=period)
-    data = snapshot.data
+    context = {
+        "period": period,
+        "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
+        "snapshot": snapshot,
+        "figures": _figures_html(request, snapshot),
+        "checklist": setup_checklist() if request.user.is_staff else None,
+    }
+    # Live (cheap) figures: the introductions funnel.
+    context.update(introductions_tile_context())
+    return render(request, "plnorg/dashboard.html", context)
+
+
+def _figures_html(request, snapshot) -> str:
+    """The headline figures, charts and tables, rendered once per snapshot.
+
+    They depend on nothing but the snapshot (and the language), so the HTML is
+    cached under the snapshot's time: a new snapshot is a new key, and the old
+    one expires on its own.
+    """
+    data = _shown_data(snapshot)
+    network = "n" if data["network"] else "-"
+    key = f"dashboard:figures:{snapshot.period}:{snapshot.computed_at.timestamp()}:{network}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("plnorg/includes/dashboard_figures.html", _figures_context(data), request=request)
+        cache.set(key, html, FIGURES_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - our own template rendered it, escaping every value
+
+
+def _shown_data(snapshot) -> dict:
+    """The snapshot's figures as the organization's switches allow today: a
+    switch turned off hides its figures at once, not at the next snapshot."""
+    data = dict(snapshot.data)
+    if not OrganizationSettings.get().network_figures_enabled:
+        data["network"] = None
+    return data
+
+
+def _figures_context(data: dict) -> dict:
     weeks = data["weekly"]["weeks"]
     week_labels = [w["week"][5:] for w in weeks]
     chart_list = [
@@ -76,18 +123,7 @@ def dashboard(request):
         },
     ]
     chart_list.extend(_app_charts(data))
-    context = {
-        "period": period,
-        "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
-        "snapshot": snapshot,
-        "data": data,
-        "headline": data["headline"],
-        "charts": chart_list,
-        "checklist": setup_checklist() if request.user.is_staff else None,
-    }
-    # Live (cheap) figures: the introductions funnel.
-    context.update(introductions_tile_context())
-    return render(request, "plnorg/dashboard.html", context)
+    return {"data": data, "headline": data["headline"], "charts": chart_list}
 
 
 def _app_charts(data: dict) -> list[dict]:
@@ -138,7 +174,7 @@ def _app_charts(data: dict) -> list[dict]:
 
 def dashboard_export(request):
     period = _period(request)
-    data = dashboard_snapshot(period=period).data
+    data = _shown_data(dashboard_snapshot(period=period))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="plnorg-dashboard-{period}.csv"'
     writer = csv.writer(response)

@@ -40,7 +40,7 @@ from ..moderation import (
 from ..sanitize import sanitize_html
 from ..stream import filter_choices, stream_page, through_entry
 
-FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order")
+FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order", "picks")
 LIST_LIMIT = 200
 ENTRY_URLS = ("entry", "report_entry", "save", "recommend")
 _SLOT = 987654321

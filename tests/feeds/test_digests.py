@@ -212,3 +212,18 @@ def test_an_expired_unsubscribe_link_changes_nothing(world, monkeypatch):
     assert response.status_code == 400
     assert "expired" in text_of(response)
     assert me.digest == Member.Digest.DAILY
+
+
+def test_header_and_footer_carry_the_same_link_when_the_clock_ticks_between_them(world, monkeypatch):
+    """Signed tokens embed a timestamp: a digest written across a second boundary
+    once had different tokens in its header and its footer."""
+    ticks = iter(range(10_000))
+    start = time.time()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: start + next(ticks))  # a second per call
+
+    digests_send_due(now=NOW)
+
+    email = my_email(world["me"])
+    url = email.headers["List-Unsubscribe"][1:-1]
+    assert url in email.body_text
+    assert url in email.body_html

@@ -11,7 +11,7 @@ from django.utils import timezone
 from feeds.models import Entry, Feed, Subscription
 from feeds.stream import StreamFilters, cursor_decode, cursor_encode, stream_page
 from members.models import Member
-from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
+from tests.factories import EntryFactory, FeedFactory, MemberFactory, PickFactory, SubscriptionFactory, TeamFactory
 from tests.pages import parse_page, text_of
 
 NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
@@ -166,6 +166,23 @@ def test_filters_combine_and_stay_in_the_url(client, world):
     assert 'option value="blog" selected' in response.content.decode()
     assert article_titles(by_member) == ["Notes from the data meetup"]
     assert article_titles(by_team) == ["Error budgets in practice"]
+
+
+def test_picks_only_shows_picked_entries_and_combines_with_other_filters(client, world):
+    PickFactory(entry=world["post"], note="Read before the retro")
+    signed_in(client, world["chen"])
+
+    everything = client.get(reverse("feeds:stream"))
+    picks = client.get(reverse("feeds:stream"), {"picks": "1"})
+    picks_on_mastodon = client.get(reverse("feeds:stream"), {"picks": "1", "platform": "mastodon"})
+
+    assert article_titles(everything) == ["Notes from the data meetup", "Error budgets in practice"]
+    assert article_titles(picks) == ["Error budgets in practice"]
+    assert '<input type="checkbox" name="picks" id="f-picks" value="1" checked>' in picks.content.decode()
+    assert '<input type="checkbox" name="picks" id="f-picks" value="1">' in everything.content.decode()
+    assert article_titles(picks_on_mastodon) == []
+    assert "Nothing matches these filters" in text_of(picks_on_mastodon)
+    assert stream_page(StreamFilters(picks=True)).entries[0].pk == world["post"].pk
 
 
 def test_an_invalid_filter_is_ignored_and_the_rest_applies(client, world):

@@ -107,6 +107,27 @@ def test_network_switch_hides_network_figures(org):
     assert dashboard_compute(period="4w")["network"] is None
 
 
+def test_network_switch_hides_a_stored_snapshots_network_figures_at_once(client_as):
+    from members.models import OrganizationSettings
+    from plnorg.dashboard import dashboard_refresh
+
+    client = client_as("leader")
+    (snapshot,) = dashboard_refresh(periods=["4w"])
+    assert snapshot.data["network"] is not None
+    assert "Network health" in text_of(client.get(reverse("dashboard")))  # and cached
+    settings_row = OrganizationSettings.get()
+    settings_row.network_figures_enabled = False
+    settings_row.save()
+
+    page = text_of(client.get(reverse("dashboard")))
+    csv_body = client.get(reverse("dashboard_export")).content.decode()
+
+    assert "Network health" not in page
+    assert "Silo index" not in page
+    assert "network," not in csv_body
+    assert "Headline figures" in page
+
+
 @pytest.mark.parametrize("persona", ["employee", "manager", "facilitator"])
 def test_dashboard_and_export_refused_to_other_roles(persona, client_as):
     client = client_as(persona)
