@@ -133,11 +133,14 @@ def introduction_new(request):
     """Any member introduces two colleagues (or asks to meet someone);
     leaders start from a suggestion (?suggestion=<id>)."""
     suggestion = None
+    # Switched off, stored suggestions are not used: no "Suggested:" card, no
+    # computed reason in the introduction (its page and email), no funnel credit.
+    suggestions_enabled = OrganizationSettings.get().introduction_suggestions_enabled
     if request.method == "POST":
         form = IntroductionForm(request.POST)
         if form.is_valid():
             member_1, member_2 = form.cleaned_data["member_1"], form.cleaned_data["member_2"]
-            stored = _suggestion_for(member_1, member_2)
+            stored = _suggestion_for(member_1, member_2) if suggestions_enabled else None
             try:
                 introduction = introduction_send(
                     sender=request.user,
@@ -157,7 +160,7 @@ def introduction_new(request):
     else:
         initial = {}
         suggestion_id = request.GET.get("suggestion", "")
-        if suggestion_id.isdigit() and _is_leader(request.user):
+        if suggestion_id.isdigit() and suggestions_enabled and _is_leader(request.user):
             suggestion = current_suggestions().filter(pk=int(suggestion_id)).first()
             if suggestion is not None:
                 _with_reasons([suggestion])
