@@ -261,6 +261,19 @@ def test_network_off_the_network_page_says_so(persona, client_as):
         assert hidden not in page
 
 
+@pytest.mark.parametrize("persona", MEMBERS)
+def test_network_off_no_page_links_to_the_network_page(persona, client_as):
+    client = client_as(persona)
+    network = f'href="{reverse("feeds:network")}"'
+    pages = [reverse("home"), reverse("feeds:stream"), reverse("feeds:starter_packs")]
+    assert network in client.get(reverse("home")).content.decode()  # the menu and "What we have in common"
+
+    switch_off(NETWORK)
+
+    for url in pages:
+        assert network not in client.get(url).content.decode(), url
+
+
 @pytest.mark.parametrize("persona", LEADERS)
 def test_network_off_hides_network_health_on_the_dashboard_and_its_csv(persona, client_as):
     client = client_as(persona)
