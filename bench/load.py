@@ -216,6 +216,9 @@ def main() -> None:
     mix_stats = asyncio.run(
         run_load(base=base, users=users, actions=scale.mix_action, seconds=args.seconds, concurrency=args.concurrency)
     )
+    # Processes started during the mix (PostgreSQL backends for new
+    # connections, respawned workers) count from zero.
+    procs.update(process_table())
     cpu_after = cpu_seconds(list(procs))
     ingested = scale.ingest_progress(feed_server)
     floor_stats = asyncio.run(
@@ -232,8 +235,8 @@ def main() -> None:
     mix_rps = report("MIX", mix_stats, args.seconds)
     floor_rps = report("FLOOR (one trivial signed-in page)", floor_stats, min(args.seconds, 20))
     by_kind: dict[str, float] = defaultdict(float)
-    for pid, before in cpu_before.items():
-        by_kind[procs[pid]] += cpu_after.get(pid, before) - before
+    for pid, after in cpu_after.items():
+        by_kind[procs[pid]] += after - cpu_before.get(pid, 0.0)
     print("\nCPU seconds during the mix, by process kind:")
     for kind, used in sorted(by_kind.items()):
         print(f"  {kind:<16}{used:>8.1f} s ({used / args.seconds * 100:.0f}% of one core)")
