@@ -106,6 +106,8 @@ test: test-deps services
 	$(TEST_ENV) $(VENV)/bin/pytest --durations=20 $(PYTEST_ARGS)
 
 # Just pytest, for working on one area: make pytest PYTEST_ARGS="tests/feeds -x"
+# Each invocation gets its own test database (and queue), so several can run at once.
+pytest: PLNORG_TEST_DB = plnorg_p$(shell echo $$PPID)
 pytest: $(VENV)/.installed-dev services
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from itertools import combinations
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Exists, Min, OuterRef
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -178,7 +178,7 @@ def network_health(*, start: datetime, now: datetime) -> dict:
     shared_feeds = Feed.objects.filter(Exists(shared.filter(feed=OuterRef("pk"))))
     feed_count = shared_feeds.count()
     publishing = shared_feeds.filter(Exists(recent)).count()
-    failing = shared_feeds.filter(error_count__gt=0).count() + shared_feeds.filter(status=Feed.Status.PAUSED).count()
+    failing = shared_feeds.filter(Q(error_count__gt=0) | Q(status=Feed.Status.PAUSED)).count()
     return {
         "portfolio": {"current": portfolio_now, "previous": portfolio_then, "change": portfolio_now - portfolio_then},
         "unique_reach": unique_reach,
@@ -237,9 +237,10 @@ def setup_checklist() -> list[dict]:
 
 
 def _app_checklist_items() -> list[tuple[str, bool]]:
-    from workshops.models import Workshop
+    from workshops.models import ClockPolicy, Workshop
 
     return [
+        (_("Time policy set (allowance, cost, approval)"), ClockPolicy.objects.exists()),
         (_("First workshop published"), Workshop.objects.exclude(status=Workshop.Status.DRAFT).exists()),
     ]
 

@@ -37,11 +37,19 @@ def dashboard(request):
         "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
         "snapshot": snapshot,
         "figures": _figures_html(request, snapshot),
-        "checklist": setup_checklist() if request.user.is_staff else None,
+        "admin_tools": request.user.is_staff,
+        "checklist": _open_checklist() if request.user.is_staff else None,
     }
     # Live (cheap) figures: the introductions funnel.
     context.update(introductions_tile_context())
     return render(request, "plnorg/dashboard.html", context)
+
+
+def _open_checklist() -> list[dict] | None:
+    """The set-up checklist while anything on it is still to do; once
+    everything is done it goes away (admins keep their tools)."""
+    items = setup_checklist()
+    return None if all(item["done"] for item in items) else items
 
 
 def _figures_html(request, snapshot) -> str:

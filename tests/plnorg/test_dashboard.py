@@ -1,7 +1,7 @@
 """Leaders' dashboard figures on a small hand-made organization."""
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -182,16 +182,125 @@ def test_workshop_figures_and_effect(org):
     ]
 
 
-def test_setup_checklist_for_admins_only(client_as):
+def test_setup_checklist_for_admins_until_complete(client_as):
     from members.models import Invitation
+    from workshops.models import ClockPolicy
 
     Invitation.objects.all().delete()
-    admin_page = text_of(client_as("admin").get(reverse("dashboard")))
+    ClockPolicy.objects.all().delete()
+    admin = client_as("admin")
+    admin_page = text_of(admin.get(reverse("dashboard")))
     assert "Set-up checklist" in admin_page
     assert "done Teams created" in admin_page
     assert "done First workshop published" in admin_page
     assert "to do Members invited" in admin_page
+    assert "to do Time policy set (allowance, cost, approval)" in admin_page
     assert "Set-up checklist" not in text_of(client_as("leader").get(reverse("dashboard")))
+
+    # Everything done: the checklist goes, the admin tools stay.
+    from plnorg.dashboard import setup_checklist
+
+    Invitation.objects.create(
+        email="new@example.com",
+        token="t-checklist",
+        invited_by=User.objects.get(email="admin@example.com"),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    ClockPolicy.objects.create(team=None, weekly_allowance_minutes=120)
+    from members.models import OrganizationSettings
+
+    org = OrganizationSettings.get()
+    org.signup_domains = "example.com"
+    org.save()
+    assert [item["done"] for item in setup_checklist()] == [True] * 6
+    done_page = text_of(admin.get(reverse("dashboard")))
+    assert "Set-up checklist" not in done_page
+    assert "Admin tools Invite people by email" in done_page
+
+
+def test_network_feed_health_and_portfolio_growth(org):
+    from feeds.models import Feed
+
+    now = timezone.now()
+    newest = FeedFactory(url="https://new.example.net/feed", site_url="https://new.example.net/")
+    SubscriptionFactory(member=org["a3"], feed=newest, kind="source", is_shared=True, added_at=now - timedelta(days=3))
+    Feed.objects.filter(url="https://www.example.com/f2.xml").update(error_count=2)
+    # f4 both failing and paused: counted once.
+    Feed.objects.filter(url="https://third.net/rss").update(error_count=10, status=Feed.Status.PAUSED)
+
+    network = dashboard_compute(period="4w")["network"]
+
+    # Shared: f1 f2 f3 f4 f5 (long ago) and the new feed (this period).
+    assert network["portfolio"] == {"current": 6, "previous": 5, "change": 1}
+    # Published in the last 90 days: f1 (days 1-3), f3 (day 40), f5 (days 5-6): 3 of 6.
+    assert network["feed_health"] == {"publishing_share": 0.5, "failing": 2, "feeds": 6}
+
+
+def test_weekly_series_participation_and_entries(org):
+    now = timezone.now()
+    newcomer = MemberFactory(display_name="late joiner")
+    type(newcomer).objects.filter(pk=newcomer.pk).update(created_at=now - timedelta(days=10))
+
+    weeks = dashboard_compute(period="4w", now=now)["weekly"]["weeks"]
+
+    assert len(weeks) == 26
+    this_monday = (now - timedelta(days=now.weekday())).date()
+    assert weeks[-1]["week"] == this_monday.isoformat()
+    assert weeks[0]["week"] == (this_monday - timedelta(weeks=25)).isoformat()
+    # 8 of 14 members take part in every week; the late joiner (no sources)
+    # counts from the week they joined: 8 of 15.
+    joined = now - timedelta(days=10)
+    for week in weeks:
+        end = datetime.fromisoformat(week["week"]).replace(tzinfo=UTC) + timedelta(days=7)
+        assert week["participation_rate"] == (round(8 / 15, 4) if joined < end else round(8 / 14, 4)), week
+    # Shared entries (f1 x3, f5 x2, f3 x1; f6 is unshared) in the weeks they fell in.
+    expected: dict[str, int] = {}
+    for days in (1, 2, 3, 5, 6, 40):
+        day = (now - timedelta(days=days)).date()
+        monday = (day - timedelta(days=day.weekday())).isoformat()
+        expected[monday] = expected.get(monday, 0) + 1
+    assert {w["week"]: w["entries"] for w in weeks if w["entries"]} == expected
+
+
+def test_small_teams_merge_into_other_teams_once_five_people(org):
+    before = [row["team"] for row in dashboard_compute(period="4w")["teams"]]
+    MemberFactory(display_name="no team", team=None)  # Team C's 4 + 1 without a team = 5
+
+    rows = dashboard_compute(period="4w")["teams"]
+
+    assert before == ["Team A", "Team B"]
+    assert [row["team"] for row in rows] == ["Team A", "Team B", "Other teams"]
+    other = rows[2]
+    assert (other["members"], other["participation_rate"], other["active_sharers"]) == (5, 0.0, 0)
+
+
+def test_introductions_funnel_suggested_sent_accepted_met_and_crossing(org):
+    from members.models import Introduction
+    from plnorg.introductions import introduction_funnel
+    from plnorg.models import IntroductionSuggestion
+
+    Introduction.objects.all().delete()
+    IntroductionSuggestion.objects.all().delete()
+    now = timezone.now()
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    at = month + timedelta(hours=1)
+    for a, b in (("a1", "b1"), ("a2", "b2"), ("a3", "c1")):
+        IntroductionSuggestion.objects.create(
+            member_a=org[a], member_b=org[b], score=0.5, source_similarity=0.5, topic_similarity=0.0,
+            first_suggested_at=at, computed_at=at,
+        )  # fmt: skip
+    Introduction.objects.create(member_a=org["a1"], member_b=org["b1"], crosses_teams=True, created_at=at,
+                                accepted_at=at, met_at=at)  # fmt: skip
+    Introduction.objects.create(member_a=org["a2"], member_b=org["b2"], crosses_teams=True, created_at=at,
+                                accepted_at=at)  # fmt: skip
+    Introduction.objects.create(member_a=org["a3"], member_b=org["a4"], crosses_teams=False, created_at=at)
+
+    rows = introduction_funnel(months=2, now=now)
+
+    assert [r["month"] for r in rows][-1] == month.date()
+    latest = {k: rows[-1][k] for k in ("suggested", "sent", "accepted", "met", "crossing", "crossing_share")}
+    assert latest == {"suggested": 3, "sent": 3, "accepted": 2, "met": 1, "crossing": 2, "crossing_share": 0.67}
+    assert rows[0]["sent"] == 0 and rows[0]["crossing_share"] is None
 
 
 def test_dashboard_shows_the_introductions_funnel(client_as):
