@@ -9,7 +9,7 @@ import pytest
 from members.models import LEADERS, Member
 from members.services import role_grant
 from plnorg.dashboard import dashboard_refresh
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import ARTIFACTS, screenshot
 from tests.e2e.conftest import signed_in_page as _page_as
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 
@@ -45,6 +45,16 @@ def test_leader_sees_charts_switches_period_and_downloads_the_csv(live_server, b
     assert "blog" in platforms.locator("table").inner_text()
     shot = screenshot(page, "dashboard-leader")
     assert shot.stat().st_size > 10_000
+
+    # The board pack: printed, the site's header and the controls go, the figures stay.
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").is_hidden()
+    assert page.get_by_role("button", name="Show").is_hidden()
+    assert page.locator("#chart-platforms svg").is_visible()
+    pdf = ARTIFACTS / "dashboard-board-pack.pdf"
+    page.pdf(path=str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    page.emulate_media(media="screen")
 
     page.get_by_role("combobox", name="Period").select_option("quarter")
     page.get_by_role("button", name="Show").click()
