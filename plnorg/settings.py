@@ -278,9 +278,59 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "uploads")
+# Uploads (workshop materials, the resource library) go to MEDIA_ROOT, or to an
+# S3-compatible bucket (AWS, MinIO, Ceph, ...) through django-storages when
+# S3_BUCKET is set. Either way the files are checked by content before they
+# reach storage (workshops/uploads.py, called by the services) and are served
+# only by plnorg's permission-checked views, never by a link to the storage:
+# objects stay private. `make backup` copies MEDIA_ROOT only; a bucket needs its
+# own backup (versioning or replication).
+
+
+def uploads_storage(
+    *,
+    s3_bucket: str,
+    s3_endpoint_url: str = "",
+    s3_region: str = "",
+    s3_access_key_id: str = "",
+    s3_secret_access_key: str = "",
+    s3_addressing_style: str = "",
+) -> dict:
+    """The STORAGES["default"] entry: the local folder, or the S3 bucket when
+    one is named. A function so tests can build exactly what production uses."""
+    if not s3_bucket:
+        # Removes a half-written file and says so when the disk is full.
+        return {"BACKEND": "plnorg.storage.SafeFileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3_bucket,
+            # Empty values fall back to boto3's own lookup (AWS_* variables, an
+            # instance role; AWS's endpoint), so a deployment on AWS may leave them out.
+            "endpoint_url": s3_endpoint_url or None,
+            "region_name": s3_region or None,
+            "access_key": s3_access_key_id or None,
+            "secret_key": s3_secret_access_key or None,
+            # "path" for most self-hosted services (MinIO without a domain).
+            "addressing_style": s3_addressing_style or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Two uploads with one name never replace each other.
+            "file_overwrite": False,
+        },
+    }
+
+
+UPLOADS_STORAGE = uploads_storage(
+    s3_bucket=env("S3_BUCKET", default=""),
+    s3_endpoint_url=env("S3_ENDPOINT_URL", default=""),
+    s3_region=env("S3_REGION", default=""),
+    s3_access_key_id=env("S3_ACCESS_KEY_ID", default=""),
+    s3_secret_access_key=env("S3_SECRET_ACCESS_KEY", default=""),
+    s3_addressing_style=env("S3_ADDRESSING_STYLE", default=""),
+)
 STORAGES = {
-    # Removes a half-written file and says so when the disk is full.
-    "default": {"BACKEND": "plnorg.storage.SafeFileSystemStorage"},
+    "default": UPLOADS_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -1,9 +1,11 @@
-"""Production settings: no start without a secret key, `check --deploy` clean.
+"""Production settings: no start without a secret key, `check --deploy` clean,
+uploads on disk or in an S3 bucket.
 
 Each case runs `manage.py` in a subprocess with an explicit environment (not
 the test's), so only the variables named here are set.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -91,3 +93,56 @@ def test_check_deploy_fails_with_debug_on_in_production():
 
     assert result.returncode == 1
     assert "(security.W018) You should not have DEBUG set to True in deployment." in result.stderr
+
+
+DESCRIBE_UPLOADS_STORAGE = """
+import json
+from django.core.files.storage import storages
+s = storages["default"]
+fields = ("bucket_name", "endpoint_url", "region_name", "access_key", "secret_key", "addressing_style",
+          "default_acl", "querystring_auth", "file_overwrite", "location")
+print(json.dumps({"class": f"{type(s).__module__}.{type(s).__qualname__}",
+                  **{f: getattr(s, f, None) for f in fields}}))
+"""
+
+
+def uploads_storage_in(env: dict[str, str]) -> dict:
+    result = manage("shell", "-v", "0", "-c", DESCRIBE_UPLOADS_STORAGE, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_uploads_go_to_s3_when_s3_bucket_is_set():
+    storage = uploads_storage_in(
+        {
+            **PRODUCTION,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "S3_BUCKET": "plnorg-uploads",
+            "S3_ENDPOINT_URL": "https://s3.example.com:9000",
+            "S3_REGION": "eu-central-1",
+            "S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+            "S3_SECRET_ACCESS_KEY": "example-secret",
+            "S3_ADDRESSING_STYLE": "path",
+        }
+    )
+
+    assert storage == {
+        "class": "storages.backends.s3.S3Storage",
+        "bucket_name": "plnorg-uploads",
+        "endpoint_url": "https://s3.example.com:9000",
+        "region_name": "eu-central-1",
+        "access_key": "AKIDEXAMPLE",
+        "secret_key": "example-secret",
+        "addressing_style": "path",
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "location": "",
+    }
+
+
+def test_uploads_stay_on_disk_without_s3_bucket():
+    # S3_BUCKET present but empty, as in .env.example (and over any local .env).
+    storage = uploads_storage_in({**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "S3_BUCKET": ""})
+
+    assert storage["class"] == "plnorg.storage.SafeFileSystemStorage"

@@ -1,0 +1,142 @@
+"""Uploads in an S3 bucket (S3_BUCKET set): the same upload forms, the same
+content checks, private objects, the same permission-checked downloads.
+
+The bucket is moto's in-process S3 (nothing leaves the process); the storage is
+configured by `plnorg.settings.uploads_storage`, as production builds it.
+"""
+
+import boto3
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from moto import mock_aws
+
+from plnorg.settings import uploads_storage
+from tests.factories import MemberFactory
+from tests.pages import text_of
+from tests.workshops.factories import RegistrationFactory, WorkshopFactory
+from workshops.models import Resource, WorkshopMaterial
+
+BUCKET = "plnorg-uploads"
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+OWNER_ONLY = [{"Permission": "FULL_CONTROL"}]
+
+
+@pytest.fixture
+def s3(settings, tmp_path):
+    """An empty bucket, and plnorg's uploads storage pointed at it."""
+    settings.MEDIA_ROOT = tmp_path  # must stay empty: nothing goes to disk
+    with mock_aws():
+        client = boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        client.create_bucket(Bucket=BUCKET)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": uploads_storage(
+                s3_bucket=BUCKET, s3_region="us-east-1", s3_access_key_id="testing", s3_secret_access_key="testing"
+            ),
+        }
+        yield client
+
+
+def bucket_keys(client) -> list[str]:
+    return [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def grants(client, key: str) -> list[dict]:
+    return [{"Permission": g["Permission"]} for g in client.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]]
+
+
+@pytest.mark.django_db
+def test_material_upload_is_stored_privately_in_the_bucket(s3, facilitator, tmp_path):
+    workshop = WorkshopFactory(facilitators=[facilitator])
+    client = Client()
+    client.force_login(facilitator)
+
+    response = client.post(
+        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
+        {"title": "Slides", "url": "", "file": SimpleUploadedFile("Week 1 slides.pdf", PDF)},
+    )
+
+    assert response.status_code == 302
+    material = WorkshopMaterial.objects.get(workshop=workshop)
+    assert (material.title, material.file_name, material.content_type, material.size_bytes) == (
+        "Slides",
+        "Week_1_slides.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    assert material.file.name.startswith("workshops/materials/")
+    assert bucket_keys(s3) == [material.file.name]
+    assert s3.get_object(Bucket=BUCKET, Key=material.file.name)["Body"].read() == PDF
+    assert grants(s3, material.file.name) == OWNER_ONLY
+    assert list(tmp_path.rglob("*")) == []
+
+
+@pytest.mark.django_db
+def test_material_in_the_bucket_is_served_only_to_seat_holders(s3, facilitator):
+    workshop = WorkshopFactory(facilitators=[facilitator])
+    uploader = Client()
+    uploader.force_login(facilitator)
+    uploader.post(
+        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
+        {"title": "Slides", "url": "", "file": SimpleUploadedFile("s.pdf", PDF)},
+    )
+    material = WorkshopMaterial.objects.get(workshop=workshop)
+    registered, outsider = Client(), Client()
+    registered.force_login(RegistrationFactory(workshop=workshop).member.user)
+    outsider.force_login(MemberFactory().user)
+    url = reverse("workshops:material_file", kwargs={"pk": material.pk})
+
+    ok = registered.get(url)
+
+    assert b"".join(ok.streaming_content) == PDF
+    assert ok["Content-Disposition"] == 'attachment; filename="s.pdf"'
+    assert ok["Content-Type"] == "application/pdf"
+    assert ok["X-Content-Type-Options"] == "nosniff"
+    assert outsider.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_resource_upload_is_stored_in_the_bucket(s3, facilitator):
+    client = Client()
+    client.force_login(facilitator)
+
+    response = client.post(
+        reverse("workshops:resource_create"),
+        {
+            "title": "Getting started",
+            "kind": Resource.Kind.HOW_TO_START,
+            "description": "",
+            "url": "",
+            "audience": "",
+            "file": SimpleUploadedFile("start.md", b"# Start here\n\nFollow five people.\n"),
+        },
+    )
+
+    assert response.status_code == 302
+    resource = Resource.objects.get(title="Getting started")
+    assert (resource.file_name, resource.content_type) == ("start.md", "text/markdown")
+    assert bucket_keys(s3) == [resource.file.name]
+    assert (
+        s3.get_object(Bucket=BUCKET, Key=resource.file.name)["Body"].read() == b"# Start here\n\nFollow five people.\n"
+    )
+    assert grants(s3, resource.file.name) == OWNER_ONLY
+
+
+@pytest.mark.django_db
+def test_refused_upload_puts_nothing_in_the_bucket(s3, facilitator):
+    workshop = WorkshopFactory(facilitators=[facilitator])
+    client = Client()
+    client.force_login(facilitator)
+    disguised = SimpleUploadedFile("slides.pdf", b"<html><script>x</script></html>", content_type="application/pdf")
+
+    response = client.post(
+        reverse("workshops:materials", kwargs={"pk": workshop.pk}), {"title": "Slides", "url": "", "file": disguised}
+    )
+
+    assert "Web pages, SVG images and scripts are refused" in text_of(response)
+    assert not WorkshopMaterial.objects.filter(workshop=workshop).exists()
+    assert bucket_keys(s3) == []
