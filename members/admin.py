@@ -2,11 +2,19 @@ import csv
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
-from .models import AuditEvent, Introduction, Member, OrganizationSettings, OutboundEmail, Team, User
+from .models import AuditEvent, Introduction, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
+
+
+def token_hint(token: str) -> str:
+    """Enough of a secret token (invitation, feed or calendar URL) to tell two
+    apart in the admin, never enough to use it."""
+    return f"{token[:4]}…" if token else ""
 
 
 def _user_roles_snapshot(user: User) -> dict:
@@ -222,6 +230,58 @@ class IntroductionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "created_at"]
     list_select_related = True
     raw_id_fields = [f.name for f in Introduction._meta.fields if f.is_relation]
+
+
+class InvitationStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Pending")), ("accepted", _("Accepted")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        match self.value():
+            case "pending":
+                return queryset.pending()
+            case "accepted":
+                return queryset.filter(accepted_at__isnull=False)
+            case "expired":
+                return queryset.filter(accepted_at__isnull=True, expires_at__lte=timezone.now())
+        return queryset
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent from the site's invitation page (which emails the
+    link); here they are browsed, and deleting one revokes its link. The token
+    is the link's secret: only its first characters are shown."""
+
+    list_display = ["email", "display_name", "team", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = [InvitationStateFilter, "team"]
+    search_fields = ["email", "display_name"]
+    list_select_related = ["team", "invited_by"]
+    fields = [
+        "email",
+        "display_name",
+        "team",
+        "token_start",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("token"))
+    def token_start(self, invitation: Invitation) -> str:
+        return token_hint(invitation.token)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 # --- SSO configuration changes are audited --------------------------------------

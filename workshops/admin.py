@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from members.admin import token_hint
 
 from .models import (
     Attendance,
@@ -77,6 +80,29 @@ class TopicAdmin(admin.ModelAdmin):
 
 admin.site.register(Feedback)
 admin.site.register(Attendance)
-admin.site.register(CalendarFeed)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """The token is the secret of the member's calendar URL: only its first
+    characters are shown. Deleting the row revokes the URL (the member gets
+    a new one on the site)."""
+
+    list_display = ("member", "token_start", "created_at")
+    search_fields = ("member__display_name", "member__user__email")
+    fields = ("member", "token_start", "created_at")
+    readonly_fields = fields
+    list_select_related = ("member",)
+
+    @admin.display(description=_("token"))
+    def token_start(self, calendar_feed: CalendarFeed) -> str:
+        return token_hint(calendar_feed.token)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 from . import admin_clock  # noqa: E402,F401  (time on the clock)

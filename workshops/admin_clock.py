@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
 
-from .models import ClockPolicy, ClockWeekLock, TimeEntry, TimeEntryHistory
+from .models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 
 
 @admin.register(ClockPolicy)
@@ -47,6 +47,14 @@ class TimeEntryAdmin(ReadOnlyAdmin):
 @admin.register(TimeEntryHistory)
 class TimeEntryHistoryAdmin(ReadOnlyAdmin):
     list_display = ("at", "entry", "action", "actor_email")
+
+
+@admin.register(ClockTimer)
+class ClockTimerAdmin(ReadOnlyAdmin):
+    """Running timers; members start and stop them on the clock page."""
+
+    list_display = ("member", "started_at", "activity")
+    list_select_related = ("member",)
 
 
 @admin.register(ClockWeekLock)
