@@ -7,7 +7,9 @@ Rules shared by every function here:
 - A pick is one per entry, made by a facilitator, with a short note. Picks
   show first: at the top of the stream, on the home page, in digests.
 - Saves are private to the member. Recommendations are seen only by the
-  sender and the recipient; the recipient can dismiss one.
+  sender and the recipient; the recipient can dismiss one. Each
+  recommendation also emails the recipient once (the optional
+  "recommendations" email, which they can switch off).
 - Following a starter pack subscribes the member to each of its sources as a
   *private* source (sharing is always the member's own decision); sources
   already followed are left as they are. Dropping a part removes only that
@@ -22,12 +24,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import Member
+from members.notifications import RECOMMENDATIONS, optional_email_enqueue
 
 from .models import Entry, Feed, FeedToken, Pick, Recommendation, SavedEntry, StarterPack, StarterPackItem, Subscription
 
@@ -146,7 +151,39 @@ def recommendation_send(*, sender: Member, recipient: Member, entry: Entry, note
             recommendation.dismissed_at = None
             recommendation.created_at = timezone.now()
             recommendation.save(update_fields=["note", "dismissed_at", "created_at"])
+        _recommendation_email(recommendation)
     return recommendation
+
+
+def _recommendation_email(recommendation: Recommendation) -> None:
+    """Tell the recipient by email, if they want recommendation emails.
+
+    One email per recommendation (the outbox key is the recommendation's id):
+    recommending the same entry to the same colleague again updates the note
+    on their home page but does not email them a second time."""
+    recipient, sender, entry = recommendation.recipient, recommendation.sender, recommendation.entry
+    title = " ".join((entry.title or entry.link).split())  # a subject line holds no line breaks
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(sender)s recommends: %(title)s") % {"sender": sender.name, "title": title}
+        lines = [
+            _("Hello %(name)s,") % {"name": recipient.name},
+            "",
+            _("%(sender)s recommends this post to you:") % {"sender": sender.name},
+            "",
+            title,
+            settings.SITE_URL + reverse("feeds:entry", kwargs={"entry_id": entry.pk}),
+        ]
+        if recommendation.note:
+            lines += ["", _("Their note: %(note)s") % {"note": recommendation.note}]
+        lines += ["", _("It is also on your home page until you dismiss it.")]
+        optional_email_enqueue(
+            member=recipient,
+            kind=RECOMMENDATIONS,
+            outbox_kind="recommendation",
+            subject=subject,
+            body_text="\n".join(lines),
+            idempotency_key=f"recommendation:{recommendation.pk}",
+        )
 
 
 def recommendation_dismiss(*, member: Member, recommendation_id: int) -> Recommendation:

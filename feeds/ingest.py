@@ -39,9 +39,10 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
 from django.utils import timezone
 
-from members.outbox import email_enqueue
+from members.notifications import FEED_PROBLEMS, optional_email_enqueue
 
 from .fetch import FetchError, fetch, normalize_url
 from .models import Feed, FetchLog, Subscription
@@ -58,7 +59,7 @@ BACKOFF_BASE = timedelta(minutes=5)
 # Servers' "come back later" hints are honoured up to this long.
 MAX_SERVER_HINT = timedelta(days=7)
 PAUSE_AFTER_ERRORS = 10
-FEED_PROBLEMS_EMAIL = "feed_problems"
+FEED_PROBLEMS_EMAIL = FEED_PROBLEMS
 
 
 @dataclass
@@ -502,21 +503,19 @@ def _tell_owners(feed: Feed, *, event: str, log_row: FetchLog, message: str) -> 
             f"plnorg tried {PAUSE_AFTER_ERRORS} times in a row and paused it. "
             'Open My PLN and press "Try again" once the site works again.'
         )
+    my_pln = settings.SITE_URL + reverse("feeds:my_pln")
     for subscription in subscriptions:
         member = subscription.member
-        if FEED_PROBLEMS_EMAIL in (member.email_opt_outs or []):
-            continue
         body = (
             f"Hello {member.name},\n\n"
             f"The feed {name} ({feed.url}) that you registered in plnorg has a problem:\n\n"
-            f"{message}\n\n{what}\n\n"
-            f"You can turn off these emails in your preferences.\n"
+            f"{message}\n\n{what}\n{my_pln}\n"
         )
-        email_enqueue(
-            to=member.user.email,
+        # Only to owners who want it; carries the one-click unsubscribe link.
+        optional_email_enqueue(
+            member=member,
             kind=FEED_PROBLEMS_EMAIL,
             subject=subject,
             body_text=body,
             idempotency_key=f"feed-{event}:{log_row.pk}:{member.pk}",
-            user=member.user,
         )

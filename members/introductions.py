@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Introduction, Member, User
-from .outbox import email_enqueue
+from .notifications import INTRODUCTIONS, optional_email_enqueue
 
-EMAIL_KIND = "introductions"
+EMAIL_KIND = INTRODUCTIONS
 FOLLOW_UP_AFTER = timedelta(days=14)
 
 
@@ -42,43 +42,15 @@ def introduction_url(introduction: Introduction) -> str:
     return settings.SITE_URL + reverse("introduction_detail", kwargs={"introduction_id": introduction.pk})
 
 
-def _notifications():
-    """members.notifications (optional-email kinds, one-click unsubscribe), when present."""
-    try:
-        from . import notifications
-    except ImportError:
-        return None
-    return notifications
-
-
-def _wants_email(member: Member) -> bool:
-    notifications = _notifications()
-    if notifications is not None:
-        return notifications.email_wanted(member, EMAIL_KIND)
-    return EMAIL_KIND not in (member.email_opt_outs or []) and member.user.is_active
-
-
 def _email(*, member: Member, key: str, subject: str, lines: list[str]) -> None:
-    if not _wants_email(member):
-        return
-    headers = {}
-    notifications = _notifications()
-    if notifications is not None:
-        url = notifications.unsubscribe_url(member, EMAIL_KIND)
-        lines = [
-            *lines,
-            "",
-            _("You receive this because introductions emails are on. Turn them off: %(url)s") % {"url": url},
-        ]
-        headers = notifications.list_unsubscribe_headers(member, EMAIL_KIND, url=url)
-    email_enqueue(
-        to=member.user.email,
+    """An optional email (kind "introductions"): only if the member wants it,
+    with the one-click unsubscribe and preferences links."""
+    optional_email_enqueue(
+        member=member,
         kind=EMAIL_KIND,
         subject=subject,
-        body_text="\n".join(lines) + "\n",
+        body_text="\n".join(lines),
         idempotency_key=key,
-        user=member.user,
-        headers=headers,
     )
 
 

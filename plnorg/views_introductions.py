@@ -76,7 +76,8 @@ def people_you_might_meet(request):
         "connectors_enabled": org.connectors_enabled,
         "suggestions": suggestions,
         "introductions": introductions,
-        "connector": member_connector_status(member) if org.connectors_enabled else None,
+        # The connector line is a badge: quiet mode hides it.
+        "connector": member_connector_status(member) if org.connectors_enabled and not member.quiet_mode else None,
         "computed": last_computation("suggestions") if org.introduction_suggestions_enabled else None,
         "is_leader": _is_leader(request.user),
     }

@@ -30,7 +30,8 @@ def network(request: HttpRequest) -> HttpResponse:
                 "topics": topics,
                 "topic_people": figures.people_by_topic.get(topic, []) if topic else [],
                 "topic_previews": [(t, figures.people_by_topic[t][:TOPIC_PREVIEW]) for t in topics],
-                "discoveries": discover_for(member=request.member),
+                # Quiet mode hides nudges: the "follow this" suggestions are not even computed.
+                "discoveries": [] if request.member.quiet_mode else discover_for(member=request.member),
                 "follow_form": DiscoverFollowForm(),
             }
         )

@@ -2,7 +2,10 @@
 
 Every notice has a deterministic idempotency key, so a retried task or a
 repeated call never sends it twice. Optional kinds (reminders, feedback
-requests) follow the member's `email_opt_outs`.
+requests) go only to members who want them (`members.notifications`) and
+carry the one-click unsubscribe link, its List-Unsubscribe headers and the
+link to the preferences page; confirmations, waitlist and cancellation
+notices are not optional and carry none.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from members.notifications import WORKSHOP_FEEDBACK, WORKSHOP_REMINDERS, email_wanted, optional_email_enqueue
 from members.outbox import email_enqueue
 
 from ..calendar import ics_attachment
 from ..models import Registration, Workshop
 
-OPT_OUT_REMINDERS = "workshop_reminders"
-OPT_OUT_FEEDBACK = "workshop_feedback"
+OPT_OUT_REMINDERS = WORKSHOP_REMINDERS
+OPT_OUT_FEEDBACK = WORKSHOP_FEEDBACK
+# notice kind -> the optional-email preference it belongs to
 OPTIONAL_KINDS = {
     "workshop_reminder": OPT_OUT_REMINDERS,
     "workshop_feedback_request": OPT_OUT_FEEDBACK,
@@ -48,7 +53,7 @@ def notice_send(*, kind: str, registration: Registration, key: str, ics: str | N
     if not user.is_active:
         return False
     opt_out = OPTIONAL_KINDS.get(kind)
-    if opt_out and opt_out in (member.email_opt_outs or []):
+    if opt_out and not email_wanted(member, opt_out):
         return False
     workshop = registration.workshop
     with translation.override(settings.LANGUAGE_CODE):
@@ -60,7 +65,6 @@ def notice_send(*, kind: str, registration: Registration, key: str, ics: str | N
             "tz": member.tzinfo,
             "detail_url": settings.SITE_URL + reverse("workshops:detail", kwargs={"pk": workshop.pk}),
             "feedback_url": settings.SITE_URL + reverse("workshops:feedback", kwargs={"pk": workshop.pk}),
-            "preferences_hint": bool(opt_out),
             "SITE_NAME": settings.SITE_NAME,
         }
         body = render_to_string(f"workshops/email/{kind}.txt", context)
@@ -68,6 +72,17 @@ def notice_send(*, kind: str, registration: Registration, key: str, ics: str | N
     attachments = []
     if ics:
         attachments.append(ics_attachment(workshop, include_link=registration.holds_seat, method=ics))
+    if opt_out:
+        optional_email_enqueue(
+            member=member,
+            kind=opt_out,
+            outbox_kind=kind,
+            subject=subject,
+            body_text=body,
+            idempotency_key=key,
+            attachments=attachments,
+        )
+        return True
     email_enqueue(
         to=user.email,
         kind=kind,
