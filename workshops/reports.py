@@ -2,6 +2,8 @@
 
 Only time that counts is included: APPROVED entries, or SUBMITTED ones where
 the applicable policy needs no approval, of activities the policy counts.
+(Under such a policy submitting approves at once, see `week_submit`; entries
+still SUBMITTED there were sent before approval was switched off.)
 Cost is minutes / 60 x the policy's loaded hourly cost; the allowance budget
 is active members x weekly allowance x weeks in the period. No per-person
 figure leaves this module, and teams of fewer than `MIN_GROUP` people are

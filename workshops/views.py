@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -133,8 +134,15 @@ def my_workshops(request):
         .order_by("-created_at")
     )
     answered = set(Feedback.objects.filter(registration__in=registrations).values_list("registration_id", flat=True))
-    upcoming = [r for r in registrations if not r.workshop.has_ended()]
-    past = [r for r in registrations if r.workshop.has_ended()]
+    # By date, not by when the person registered: the next workshop first,
+    # then the most recent past one first.
+    upcoming = sorted(
+        (r for r in registrations if not r.workshop.has_ended()),
+        key=lambda r: (r.workshop.starts_at is None, r.workshop.starts_at or timezone.now(), r.pk),
+    )
+    past = sorted(
+        (r for r in registrations if r.workshop.has_ended()), key=lambda r: (r.workshop.ends_at, r.pk), reverse=True
+    )
     feed = CalendarFeed.objects.filter(member=request.member).first()
     feed_url = request.build_absolute_uri(_feed_path(feed)) if feed else ""
     return render(

@@ -233,7 +233,13 @@ def week_submit(request):
     policy = svc.policy_for(member)
     week_start = _week_param(request, member, policy)
     count = svc.week_submit(member=member, week_start=week_start, actor=request.user)
-    if count:
+    if count and not policy.approval_required:
+        messages.success(
+            request,
+            _("Week submitted: %(count)s entries approved at once (your clock policy needs no approval).")
+            % {"count": count},
+        )
+    elif count:
         messages.success(request, _("Week submitted: %(count)s entries sent for approval.") % {"count": count})
     else:
         messages.info(request, _("Nothing to submit: there are no draft entries this week."))
@@ -403,14 +409,24 @@ def approvals(request):
         week = policy.week_start(entry.date)
         group = groups.setdefault(
             (entry.member_id, week),
-            {"member": members[entry.member_id], "week_start": week, "entries": [], "minutes": 0, "policy": policy},
+            {
+                "member": members[entry.member_id],
+                "week_start": week,
+                "entries": [],
+                "minutes": 0,
+                "counted_minutes": 0,
+                "policy": policy,
+            },
         )
         group["entries"].append(entry)
         group["minutes"] += entry.minutes
+        if policy.counts(entry.activity):
+            group["counted_minutes"] += entry.minutes
     for group in groups.values():
         group["rows"] = _approval_rows(group["entries"])
         group["total"] = format_minutes(group["minutes"])
-        group["over"] = group["minutes"] > group["policy"].weekly_allowance_minutes
+        # Activities the policy does not pay for use no allowance.
+        group["over"] = group["counted_minutes"] > group["policy"].weekly_allowance_minutes
         group["key"] = f"{group['member'].pk}:{group['week_start'].isoformat()}"
         group["reason_name"] = f"reason_week_{group['member'].pk}_{group['week_start'].isoformat()}"
     return render(request, "workshops/clock/approvals.html", {"groups": list(groups.values()), "page": page})

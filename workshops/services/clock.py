@@ -389,9 +389,17 @@ def time_entry_confirm(*, entry_id: int, actor: User) -> TimeEntry:
 
 
 def week_submit(*, member: Member, week_start: dt.date, actor: User) -> int:
-    """Submit the member's drafts of one week; returns how many."""
+    """Submit the member's drafts of one week; returns how many.
+
+    When the member's policy needs no approval, submitting approves at once:
+    each entry's history shows "submitted" by the member, then
+    "approved_by_policy" with no actor, and the entry has no approver. Such a
+    week is not locked (a lock is a manager's approval of the whole week), so
+    the member can still add and submit time in it."""
     with transaction.atomic():
         member = _lock_member(member)
+        policy = policy_for(member)
+        week_start = policy.week_start(week_start)
         entries = list(
             TimeEntry.objects.live().of(member).in_week(week_start).filter(status=Status.DRAFT).select_for_update()
         )
@@ -401,7 +409,27 @@ def week_submit(*, member: Member, week_start: dt.date, actor: User) -> int:
             entry.version += 1
             entry.save(update_fields=["status", "version", "updated_at"])
             _history(entry, actor=actor, action="submitted", before=before)
+            if not policy.approval_required:
+                _approve_by_policy(entry)
     return len(entries)
+
+
+def _approve_by_policy(entry: TimeEntry) -> None:
+    before = entry.snapshot()
+    entry.status = Status.APPROVED
+    entry.rejection_reason = ""
+    entry.approved_by = None
+    entry.approver_email = ""
+    entry.approved_at = timezone.now()
+    entry.version += 1
+    entry.save()
+    _history(
+        entry,
+        actor=None,
+        action="approved_by_policy",
+        before=before,
+        reason=_("The clock policy needs no approval."),
+    )
 
 
 # --- Approval ------------------------------------------------------------------
@@ -526,6 +554,7 @@ def entries_bulk_approve(*, entry_ids: Iterable[int], actor: User, request=None)
 
 
 def week_approve(*, member: Member, week_start: dt.date, actor: User, request=None) -> int:
+    week_start = policy_for(member).week_start(week_start)
     ids = TimeEntry.objects.live().of(member).in_week(week_start).filter(status=Status.SUBMITTED)
     return entries_bulk_approve(entry_ids=list(ids.values_list("pk", flat=True)), actor=actor, request=request)
 
@@ -536,6 +565,7 @@ def week_reject(*, member: Member, week_start: dt.date, actor: User, reason: str
         raise ClockRefused(_("Give a reason so the person knows what to change."))
     if not can_approve(actor, member):
         raise ClockRefused(_("You do not approve this person's time."))
+    week_start = policy_for(member).week_start(week_start)
     with transaction.atomic():
         entries = list(
             TimeEntry.objects.live().of(member).in_week(week_start).filter(status=Status.SUBMITTED).select_for_update()
@@ -738,6 +768,8 @@ def time_entry_record_attendance(*, registration, session, status: str, minutes:
     if delta == 0:
         return base
     policy = policy_for(member)
+    # Workshop time outside the policy's counted activities uses no allowance.
+    counted = policy.counts(Activity.WORKSHOP)
     start_day = local_date(member, session.starts_at)
     now = timezone.now()
     base_locked = week_is_locked(member, base.date if base else start_day, policy)
@@ -753,8 +785,10 @@ def time_entry_record_attendance(*, registration, session, status: str, minutes:
             base.ended_at = base.started_at + dt.timedelta(minutes=new_minutes)
             action = "attendance_changed"
         base.version += 1
-        base.flag_over_allowance = base.deleted_at is None and _allowance_flag(
-            member, policy, base.date, base.minutes, exclude_pk=base.pk, refuse_allowed=False
+        base.flag_over_allowance = (
+            counted
+            and base.deleted_at is None
+            and _allowance_flag(member, policy, base.date, base.minutes, exclude_pk=base.pk, refuse_allowed=False)
         )
         base.save()
         _history(base, actor=actor, action=action, before=before)
@@ -779,7 +813,7 @@ def time_entry_record_attendance(*, registration, session, status: str, minutes:
             approved_by=actor,
             approver_email=actor.email,
             approved_at=now,
-            flag_over_allowance=_allowance_flag(member, policy, start_day, delta, refuse_allowed=False),
+            flag_over_allowance=counted and _allowance_flag(member, policy, start_day, delta, refuse_allowed=False),
             created_by=actor,
         )
         _history(entry, actor=actor, action="attendance_recorded", before=None)
@@ -802,7 +836,9 @@ def time_entry_record_attendance(*, registration, session, status: str, minutes:
             approved_by=actor,
             approver_email=actor.email,
             approved_at=now,
-            flag_over_allowance=delta > 0 and _allowance_flag(member, policy, today, delta, refuse_allowed=False),
+            flag_over_allowance=counted
+            and delta > 0
+            and _allowance_flag(member, policy, today, delta, refuse_allowed=False),
             created_by=actor,
         )
         _history(entry, actor=actor, action="attendance_adjusted", before=None)
