@@ -1,27 +1,67 @@
-"""Backup round trip: pg_dump + uploads, restored into a fresh database."""
+"""Backup round trip: pg_dump + uploads, restored into a fresh database.
 
+Time entries, registrations (with their history) and an uploaded workshop
+file are made through the services, committed (`transaction=True`: pg_dump
+only sees committed rows), backed up, and restored into a new database and an
+empty uploads folder, as on a new machine. A separate plnorg process pointed
+at the restored database and folder then reads every row back by id; each
+must equal the original field for field, and the file byte for byte.
+"""
+
+import json
+import os
 import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg2
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core import serializers
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
+from members.models import FACILITATORS
+from members.services import role_grant
 from plnorg.backup import backup_create, backup_restore
+from tests.factories import MemberFactory
+from tests.workshops.factories import WorkshopFactory
+from workshops.models import RegistrationEvent, TimeEntry, TimeEntryHistory
+from workshops.services.clock import time_entry_create
+from workshops.services.registration import workshop_register
+from workshops.services.workshop import material_add
 
-RESTORE_DB = "plnorg_restore_check"
+ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
+# Run by `manage.py shell` against the restored database: the rows (Django's
+# JSON serialization, every field) and the material's bytes read through its
+# FileField, i.e. through the storage and the restored MEDIA_ROOT.
+READ_BACK = """
+import json
+from django.apps import apps
+from django.conf import settings
+from django.core import serializers
+from django.db import connection
+from workshops.models import WorkshopMaterial
 
-def _table_counts(conn) -> dict[str, int]:
-    counts = {}
-    with conn.cursor() as cur:
-        for model in apps.get_models():
-            table = model._meta.db_table
-            cur.execute(f'SELECT count(*) FROM "{table}"')
-            counts[table] = cur.fetchone()[0]
-    return counts
+wanted = json.loads({wanted!r})
+rows = {{
+    label: json.loads(serializers.serialize("json", apps.get_model(label).objects.filter(pk__in=ids).order_by("pk")))
+    for label, ids in wanted["rows"].items()
+}}
+with WorkshopMaterial.objects.get(pk=wanted["material"]).file.open("rb") as f:
+    file_hex = f.read().hex()
+print(json.dumps({{
+    "database": connection.settings_dict["NAME"],
+    "media_root": str(settings.MEDIA_ROOT),
+    "rows": rows,
+    "file_hex": file_hex,
+}}))
+"""
 
 
 def _pg(dbname: str):
@@ -29,36 +69,130 @@ def _pg(dbname: str):
     return psycopg2.connect(dbname=dbname, host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"])
 
 
-@pytest.mark.django_db
+def _table_counts(dbname: str) -> dict[str, int]:
+    conn = _pg(dbname)
+    try:
+        with conn.cursor() as cur:
+            counts = {}
+            for model in apps.get_models():
+                cur.execute(f'SELECT count(*) FROM "{model._meta.db_table}"')
+                counts[model._meta.db_table] = cur.fetchone()[0]
+            return counts
+    finally:
+        conn.close()
+
+
+def _serialized(model, ids: list[int]) -> list[dict]:
+    return json.loads(serializers.serialize("json", model.objects.filter(pk__in=ids).order_by("pk")))
+
+
+def _read_back_in_a_new_process(*, database: str, media_root: Path, wanted: dict) -> dict:
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database}"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", READ_BACK.format(wanted=json.dumps(wanted))],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": str(media_root), "S3_BUCKET": ""},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def restore_database():
+    """A fresh, empty database beside the test database (named after it, so
+    parallel test runs on one server do not collide); dropped afterwards."""
+    name = f"{connection.settings_dict['NAME']}_restore_check"
+    server = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["dropdb", "--if-exists", *server, name], check=True)
+    subprocess.run(["createdb", *server, name], check=True)
+    yield name
+    subprocess.run(["dropdb", "--if-exists", *server, name], check=True)
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(120)
-def test_backup_restores_every_row_and_upload(tmp_path, settings):
-    media = tmp_path / "uploads"
-    (media / "workshops").mkdir(parents=True)
-    (media / "workshops" / "slides.pdf").write_bytes(b"%PDF-1.4 demo slides")
-    settings.MEDIA_ROOT = str(media)
-    # The seeded demo organization is committed in the test database; the
-    # backup sees exactly what the restore must bring back.
-    source_counts = _table_counts(_pg(connection.settings_dict["NAME"]))
-    assert source_counts["members_member"] >= 30
+def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settings, restore_database):
+    settings.MEDIA_ROOT = str(tmp_path / "uploads")
+    facilitator = MemberFactory()
+    role_grant(user=facilitator.user, group_name=FACILITATORS)
+    workshop = WorkshopFactory(capacity=1, facilitators=[facilitator.user])
+    seated, waiting = MemberFactory(), MemberFactory()
+    registrations = [
+        workshop_register(workshop_id=workshop.pk, member=member, actor=member.user) for member in (seated, waiting)
+    ]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    entries = [
+        time_entry_create(
+            member=seated, actor=seated.user, activity="seek", day=yesterday, minutes=45, note="Read two papers"
+        )[0],
+        time_entry_create(
+            member=waiting, actor=waiting.user, activity="sense", day=yesterday, minutes=30, workshop=workshop
+        )[0],
+    ]
+    material = material_add(
+        workshop=workshop, actor=facilitator.user, title="Slides", upload=SimpleUploadedFile("week 1.pdf", PDF)
+    )
+    assert (Path(settings.MEDIA_ROOT) / material.file.name).read_bytes() == PDF
+    wanted = {
+        "rows": {
+            "workshops.TimeEntry": [e.pk for e in entries],
+            "workshops.TimeEntryHistory": list(
+                TimeEntryHistory.objects.filter(entry__in=entries).values_list("pk", flat=True)
+            ),
+            "workshops.Registration": [r.pk for r in registrations],
+            "workshops.RegistrationEvent": list(
+                RegistrationEvent.objects.filter(registration__in=registrations).values_list("pk", flat=True)
+            ),
+            "workshops.WorkshopMaterial": [material.pk],
+        },
+        "material": material.pk,
+    }
+    original = {label: _serialized(apps.get_model(label), ids) for label, ids in wanted["rows"].items()}
+    source_counts = _table_counts(connection.settings_dict["NAME"])
 
     folder = backup_create(destination=tmp_path / "backups")
-    assert (folder / "database.dump").stat().st_size > 0
+    restored_media = tmp_path / "restored-uploads"  # empty, as on a new machine
+    settings.MEDIA_ROOT = str(restored_media)
+    backup_restore(source=folder, database=restore_database)
+    restored = _read_back_in_a_new_process(database=restore_database, media_root=restored_media, wanted=wanted)
 
-    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", RESTORE_DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", RESTORE_DB], check=True)
-    try:
-        # Restore the uploads into an empty folder, as on a new machine.
-        restored_media = tmp_path / "restored-uploads"
-        settings.MEDIA_ROOT = str(restored_media)
-        backup_restore(source=folder, database=RESTORE_DB)
-        restored = _pg(RESTORE_DB)
-        try:
-            assert _table_counts(restored) == source_counts
-        finally:
-            restored.close()
-        assert (restored_media / "workshops" / "slides.pdf").read_bytes() == b"%PDF-1.4 demo slides"
-    finally:
-        subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", RESTORE_DB], check=True)
+    assert (folder / "database.dump").stat().st_size > 0
+    assert (restored["database"], restored["media_root"]) == (restore_database, str(restored_media))
+    assert _table_counts(restore_database) == source_counts
+    assert {label: len(rows) for label, rows in original.items()} == {
+        "workshops.TimeEntry": 2,
+        "workshops.TimeEntryHistory": 2,
+        "workshops.Registration": 2,
+        "workshops.RegistrationEvent": 2,
+        "workshops.WorkshopMaterial": 1,
+    }
+    assert restored["rows"] == original
+    # What the originals were, spelled out (the comparison above covers every field).
+    by_pk = {label: {row["pk"]: row["fields"] for row in rows} for label, rows in restored["rows"].items()}
+    seat, wait = (by_pk["workshops.Registration"][r.pk] for r in registrations)
+    assert (seat["member"], seat["status"], seat["waitlist_position"]) == (seated.pk, "registered", None)
+    assert (wait["member"], wait["status"], wait["waitlist_position"]) == (waiting.pk, "waitlisted", 1)
+    assert sorted((e["registration"], e["status"]) for e in by_pk["workshops.RegistrationEvent"].values()) == sorted(
+        [(registrations[0].pk, "registered"), (registrations[1].pk, "waitlisted")]
+    )
+    first, second = (by_pk["workshops.TimeEntry"][e.pk] for e in entries)
+    assert (first["member"], first["date"], first["minutes"], first["activity"], first["note"], first["status"]) == (
+        seated.pk,
+        yesterday.isoformat(),
+        45,
+        "seek",
+        "Read two papers",
+        TimeEntry.Status.DRAFT,
+    )
+    assert (second["member"], second["minutes"], second["workshop"]) == (waiting.pk, 30, workshop.pk)
+    stored = by_pk["workshops.WorkshopMaterial"][material.pk]
+    assert (stored["file"], stored["file_name"], stored["size_bytes"]) == (material.file.name, "week_1.pdf", len(PDF))
+    assert (restored_media / material.file.name).read_bytes() == PDF
+    assert bytes.fromhex(restored["file_hex"]) == PDF
 
 
 def test_restore_refuses_a_folder_without_a_dump(tmp_path):
