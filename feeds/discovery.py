@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import feedparser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feeds.fetch import BadURL, FetchError, FetchResult, check_url, fetch, normalize_url
 
@@ -54,7 +56,9 @@ class Candidate:
 
 
 class NoFeedFound(FetchError):
-    default_message = "We couldn't find a feed on that page. If the site has an RSS or Atom link, paste it directly."
+    default_message = gettext_lazy(
+        "We couldn't find a feed on that page. If the site has an RSS or Atom link, paste it directly."
+    )
 
 
 def discover(url: str, *, allowed_networks=None, verify=None) -> list[Candidate]:
@@ -84,8 +88,11 @@ def discover(url: str, *, allowed_networks=None, verify=None) -> list[Candidate]
             return found
     if not page_ok:
         raise NoFeedFound(
-            f"The site answered with an error (HTTP {page.status}), and we couldn't find a feed there. "
-            "Check the address, or paste the feed's address directly.",
+            _(
+                "The site answered with an error (HTTP %(status)d), and we couldn't find a feed there. "
+                "Check the address, or paste the feed's address directly."
+            )
+            % {"status": page.status},
             url=url,
         )
     raise NoFeedFound(url=url)

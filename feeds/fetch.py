@@ -23,7 +23,8 @@ service at 169.254.169.254, an admin page on localhost, a database on
   tie up or exhaust a worker.
 
 Refusals and network failures raise a :class:`FetchError` subclass whose
-``str()`` is a sentence a member can read. Any HTTP status, including 304,
+``str()`` is a sentence a member can read, in the language active when the
+error was raised (the messages are translatable). Any HTTP status, including 304,
 404, 410 and 429, is returned in a :class:`FetchResult` for the caller to act
 on.
 
@@ -60,6 +61,8 @@ import httpx
 import idna
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+from django.utils.functional import lazy
 
 try:
     import brotli
@@ -95,6 +98,25 @@ _PIECE_BYTES = 64 * 1024
 # --------------------------------------------------------------------------
 
 
+# Django's gettext, falling back to the English text when Django is not
+# configured: the fetcher also runs in plain scripts, as `_setting` allows.
+def _(message: str) -> str:
+    try:
+        return translation.gettext(message)
+    except ImproperlyConfigured:
+        return message
+
+
+def ngettext(singular: str, plural: str, number: int) -> str:
+    try:
+        return translation.ngettext(singular, plural, number)
+    except ImproperlyConfigured:
+        return singular if number == 1 else plural
+
+
+gettext_lazy = lazy(_, str)
+
+
 class FetchError(Exception):
     """Base class: plnorg refused to fetch a URL or could not fetch it.
 
@@ -102,10 +124,12 @@ class FetchError(Exception):
     concerned when known.
     """
 
-    default_message = "plnorg could not fetch that address."
+    default_message = gettext_lazy("plnorg could not fetch that address.")
 
     def __init__(self, message: str | None = None, *, url: str | None = None) -> None:
-        self.message = message or self.default_message
+        # Rendered now, in the active language: the error then carries a plain
+        # string (picklable, storable) rather than a lazy translation.
+        self.message = str(message or self.default_message)
         self.url = url
         super().__init__(self.message)
 
@@ -116,33 +140,39 @@ class FetchError(Exception):
 class BadURL(FetchError):
     """The URL is malformed or uses a shape plnorg does not accept."""
 
-    default_message = "That doesn't look like a web address."
+    default_message = gettext_lazy("That doesn't look like a web address.")
 
 
 class UnsupportedScheme(BadURL):
     """The URL is not http or https (file:, ftp:, gopher:, javascript: ...)."""
 
-    default_message = "plnorg only fetches addresses that start with http:// or https://."
+    default_message = gettext_lazy("plnorg only fetches addresses that start with http:// or https://.")
 
 
 _FORBIDDEN_MESSAGES = {
-    "loopback": (
+    "loopback": gettext_lazy(
         "That address points back to the server plnorg runs on (a loopback address), so plnorg will not fetch it."
     ),
-    "private": "That address is inside a private network, so plnorg will not fetch it.",
-    "link-local": (
+    "private": gettext_lazy("That address is inside a private network, so plnorg will not fetch it."),
+    "link-local": gettext_lazy(
         "That address is a link-local address, used only inside a local network or for "
         "cloud server settings, so plnorg will not fetch it."
     ),
-    "shared": (
+    "shared": gettext_lazy(
         "That address belongs to an internet provider's internal network (100.64.0.0/10), so plnorg will not fetch it."
     ),
-    "multicast": ("That address is a multicast address, not a single website, so plnorg will not fetch it."),
-    "reserved": ("That address is reserved and not used on the public internet, so plnorg will not fetch it."),
-    "unspecified": ("That address (0.0.0.0 or ::) does not point to any website, so plnorg will not fetch it."),
-    "this-network": ('That address is in the 0.0.0.0/8 "this network" range, so plnorg will not fetch it.'),
-    "broadcast": "That address is a broadcast address, so plnorg will not fetch it.",
-    "not-public": "That address is not a public internet address, so plnorg will not fetch it.",
+    "multicast": gettext_lazy(
+        "That address is a multicast address, not a single website, so plnorg will not fetch it."
+    ),
+    "reserved": gettext_lazy(
+        "That address is reserved and not used on the public internet, so plnorg will not fetch it."
+    ),
+    "unspecified": gettext_lazy(
+        "That address (0.0.0.0 or ::) does not point to any website, so plnorg will not fetch it."
+    ),
+    "this-network": gettext_lazy('That address is in the 0.0.0.0/8 "this network" range, so plnorg will not fetch it.'),
+    "broadcast": gettext_lazy("That address is a broadcast address, so plnorg will not fetch it."),
+    "not-public": gettext_lazy("That address is not a public internet address, so plnorg will not fetch it."),
 }
 
 
@@ -160,45 +190,56 @@ class ForbiddenAddress(FetchError):
 
 
 class TooManyRedirects(FetchError):
-    default_message = f"The site redirected more than {MAX_REDIRECTS} times, so plnorg stopped following it."
+    def __init__(self, message: str | None = None, *, url: str | None = None) -> None:
+        default = ngettext(
+            "The site redirected more than %(count)d time, so plnorg stopped following it.",
+            "The site redirected more than %(count)d times, so plnorg stopped following it.",
+            MAX_REDIRECTS,
+        ) % {"count": MAX_REDIRECTS}
+        super().__init__(message or default, url=url)
 
 
 class ResponseTooLarge(FetchError):
     def __init__(self, limit_bytes: int, *, url: str | None = None) -> None:
         self.limit_bytes = limit_bytes
-        super().__init__(f"The response was larger than {_human_size(limit_bytes)}.", url=url)
+        super().__init__(_("The response was larger than %(size)s.") % {"size": _human_size(limit_bytes)}, url=url)
 
 
 class FetchTimeout(FetchError):
-    default_message = "The server took too long to answer."
+    default_message = gettext_lazy("The server took too long to answer.")
 
 
 class ConnectionFailed(FetchError):
-    default_message = "plnorg could not connect to that site."
+    default_message = gettext_lazy("plnorg could not connect to that site.")
 
 
 class HostNotFound(ConnectionFailed):
-    default_message = "That site name could not be found. Check the address for typos."
+    default_message = gettext_lazy("That site name could not be found. Check the address for typos.")
 
 
 class TLSError(ConnectionFailed):
-    default_message = "A secure (https) connection to the site could not be set up."
+    default_message = gettext_lazy("A secure (https) connection to the site could not be set up.")
 
 
 class InvalidResponse(FetchError):
-    default_message = "The site sent a reply plnorg could not understand."
+    default_message = gettext_lazy("The site sent a reply plnorg could not understand.")
 
 
-_CERTIFICATE_MESSAGE = "The site's security certificate could not be verified, so plnorg did not connect."
-_DAMAGED_COMPRESSION_MESSAGE = "The site sent a damaged compressed reply."
+_CERTIFICATE_MESSAGE = gettext_lazy("The site's security certificate could not be verified, so plnorg did not connect.")
+_DAMAGED_COMPRESSION_MESSAGE = gettext_lazy("The site sent a damaged compressed reply.")
 
 
 def _human_size(size_bytes: int) -> str:
-    for unit, unit_bytes in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size_bytes >= unit_bytes:
-            amount = size_bytes / unit_bytes
-            return f"{amount:.0f} {unit}" if amount.is_integer() else f"{amount:.1f} {unit}"
-    return f"{size_bytes} bytes"
+    """The size in words ("5 MB", "1.5 KB", "300 bytes"), in the active language."""
+
+    def amount(units: float) -> str:
+        return f"{units:.0f}" if units.is_integer() else f"{units:.1f}"
+
+    if size_bytes >= 1024 * 1024:
+        return _("%(amount)s MB") % {"amount": amount(size_bytes / (1024 * 1024))}
+    if size_bytes >= 1024:
+        return _("%(amount)s KB") % {"amount": amount(size_bytes / 1024)}
+    return ngettext("%(count)d byte", "%(count)d bytes", size_bytes) % {"count": size_bytes}
 
 
 # --------------------------------------------------------------------------
@@ -255,38 +296,38 @@ def _parse_url(url: str) -> _Target:
     if not isinstance(url, str) or not url:
         raise BadURL(url=None)
     if len(url) > MAX_URL_LENGTH:
-        raise BadURL("That address is too long (over 2,000 characters).", url=url)
+        raise BadURL(_("That address is too long (over 2,000 characters)."), url=url)
     if _has_unsafe_characters(url):
-        raise BadURL("That address contains spaces or invisible control characters.", url=url)
+        raise BadURL(_("That address contains spaces or invisible control characters."), url=url)
 
     scheme_match = _SCHEME.match(url)
     if scheme_match is None:
-        raise BadURL("That address is missing http:// or https:// at the start.", url=url)
+        raise BadURL(_("That address is missing http:// or https:// at the start."), url=url)
     scheme = scheme_match.group()[:-1].lower()
     after_scheme = url[scheme_match.end() :]
     if scheme not in _DEFAULT_PORTS:
         if after_scheme.startswith("//") or scheme in _OTHER_SCHEMES:
             raise UnsupportedScheme(url=url)
         # "example.com:8080/feed" parses as scheme "example.com".
-        raise BadURL("That address is missing http:// or https:// at the start.", url=url)
+        raise BadURL(_("That address is missing http:// or https:// at the start."), url=url)
     if not after_scheme.startswith("//"):
-        raise BadURL("That address has no site name in it.", url=url)
+        raise BadURL(_("That address has no site name in it."), url=url)
 
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError as exc:  # urlsplit only complains about [bracketed] hosts
-        raise BadURL("The site name in that address is not valid.", url=url) from exc
+        raise BadURL(_("The site name in that address is not valid."), url=url) from exc
     netloc = parts.netloc
     if "@" in netloc:
         raise BadURL(
-            "Addresses that include a user name or password (user@...) are not accepted.",
+            _("Addresses that include a user name or password (user@...) are not accepted."),
             url=url,
         )
 
     host_text, port_text, bracketed = _split_netloc(netloc, url)
     port = _parse_port(port_text, scheme, url)
     if not host_text:
-        raise BadURL("That address has no site name in it.", url=url)
+        raise BadURL(_("That address has no site name in it."), url=url)
     if bracketed:
         host, ip = _parse_ipv6_literal(host_text, url)
     else:
@@ -305,14 +346,14 @@ def _split_netloc(netloc: str, url: str) -> tuple[str, str | None, bool]:
     if netloc.startswith("["):
         end = netloc.find("]")
         if end == -1:
-            raise BadURL("The site name in that address is not valid.", url=url)
+            raise BadURL(_("The site name in that address is not valid."), url=url)
         rest = netloc[end + 1 :]
         if rest and not rest.startswith(":"):
-            raise BadURL("The site name in that address is not valid.", url=url)
+            raise BadURL(_("The site name in that address is not valid."), url=url)
         return netloc[1:end], (rest[1:] if rest else None), True
     if netloc.count(":") > 1:
         # An IPv6 address without brackets, or garbage.
-        raise BadURL("The site name in that address is not valid.", url=url)
+        raise BadURL(_("The site name in that address is not valid."), url=url)
     host, colon, port = netloc.partition(":")
     return host, (port if colon else None), False
 
@@ -321,25 +362,25 @@ def _parse_port(port_text: str | None, scheme: str, url: str) -> int:
     if not port_text:  # absent, or "host:" with nothing after it
         return _DEFAULT_PORTS[scheme]
     if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5):
-        raise BadURL("That address has an invalid port number.", url=url)
+        raise BadURL(_("That address has an invalid port number."), url=url)
     port = int(port_text)
     if not 1 <= port <= 65535:
-        raise BadURL("That address has an invalid port number.", url=url)
+        raise BadURL(_("That address has an invalid port number."), url=url)
     return port
 
 
 def _parse_ipv6_literal(text: str, url: str) -> tuple[str, IPAddress]:
     if "%" in text:  # zone ids (fe80::1%eth0) only make sense on one machine
-        raise BadURL("The site name in that address is not valid.", url=url)
+        raise BadURL(_("The site name in that address is not valid."), url=url)
     try:
         ip = ipaddress.IPv6Address(text)
     except ValueError as exc:
-        raise BadURL("The site name in that address is not valid.", url=url) from exc
+        raise BadURL(_("The site name in that address is not valid."), url=url) from exc
     return str(ip), ip
 
 
 def _parse_host_name(text: str, url: str) -> tuple[str, IPAddress | None]:
-    invalid = BadURL("The site name in that address is not valid.", url=url)
+    invalid = BadURL(_("The site name in that address is not valid."), url=url)
     host = text.lower()
     if not host.isascii():
         try:
@@ -352,7 +393,7 @@ def _parse_host_name(text: str, url: str) -> tuple[str, IPAddress | None]:
             ip = ipaddress.IPv4Address(".".join(labels))
             return str(ip), ip
         raise BadURL(
-            "Numeric host forms other than a.b.c.d (like 127.1 or 0x7f000001) are not accepted.",
+            _("Numeric host forms other than a.b.c.d (like 127.1 or 0x7f000001) are not accepted."),
             url=url,
         )
     if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
@@ -643,7 +684,7 @@ class _PinnedStream(httpcore.NetworkStream):
         if info == "is_readable":
             if self._sock.fileno() == -1:
                 return True
-            readable, _, _ = select.select([self._sock], [], [], 0)
+            readable, _writable, _failed = select.select([self._sock], [], [], 0)
             return bool(readable)
         return None
 
@@ -673,7 +714,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         addresses = self._pins.get((_host_key(host), port))
         if addresses is None:
-            raise FetchError("plnorg refused to connect to an address it had not checked.")
+            raise FetchError(_("plnorg refused to connect to an address it had not checked."))
         last_error: OSError | None = None
         for ip in addresses:
             connect_timeout = _remaining(self._deadline, timeout, httpcore.ConnectTimeout)
@@ -694,7 +735,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectError(str(last_error)) from last_error
 
     def connect_unix_socket(self, *args, **kwargs) -> httpcore.NetworkStream:
-        raise FetchError("plnorg does not fetch through local sockets.")
+        raise FetchError(_("plnorg does not fetch through local sockets."))
 
 
 @contextlib.contextmanager
@@ -711,7 +752,7 @@ def _translated_errors() -> Iterator[None]:
     except httpcore.ConnectError as exc:
         raise ConnectionFailed() from exc
     except httpcore.NetworkError as exc:
-        raise ConnectionFailed("The connection to the site broke off.") from exc
+        raise ConnectionFailed(_("The connection to the site broke off.")) from exc
     except httpcore.ProtocolError as exc:
         raise InvalidResponse() from exc
     except httpcore.UnsupportedProtocol as exc:
@@ -1016,7 +1057,9 @@ def _request_headers(accept: str, etag: str | None, last_modified: str | None) -
 
 def _after_redirect(error: FetchError) -> FetchError:
     """Say that the refused address came from a redirect, not from the member."""
-    error.message = "The site redirected to another address, and " + error.message[0].lower() + error.message[1:]
+    # The refusal's own sentence continues this one, so it loses its capital.
+    reason = error.message[0].lower() + error.message[1:]
+    error.message = _("The site redirected to another address, and %(reason)s") % {"reason": reason}
     error.args = (error.message,)
     return error
 

@@ -41,6 +41,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members.notifications import FEED_PROBLEMS, optional_email_enqueue
 
@@ -170,9 +171,9 @@ def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: flo
         return _record_gone(feed, started_at=started_at, clock=clock)
     if status in (429, 503):
         message = (
-            "The server asked plnorg to slow down (429 Too Many Requests)."
+            _("The server asked plnorg to slow down (429 Too Many Requests).")
             if status == 429
-            else "The server is temporarily unavailable (503)."
+            else _("The server is temporarily unavailable (503).")
         )
         return _record_error(
             feed, started_at=started_at, clock=clock, message=message, http_status=status, headers=result.headers
@@ -226,7 +227,7 @@ def feed_fetch_timed_out(*, feed_id: int) -> FetchOutcome | None:
     if feed is None:
         return None
     return _record_error(
-        feed, started_at=timezone.now(), clock=time.monotonic(), message="Fetching the feed took too long."
+        feed, started_at=timezone.now(), clock=time.monotonic(), message=_("Fetching the feed took too long.")
     )
 
 
@@ -284,14 +285,16 @@ def _status_message(status: int) -> str:
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
-        phrase = "unexpected status"
+        phrase = _("unexpected status")
+    # The reason phrase stays in English: it is the server's own word.
+    values = {"status": status, "phrase": phrase}
     if status == 404:
-        return "The feed address was not found (404). The site may have moved it."
+        return _("The feed address was not found (404). The site may have moved it.")
     if status in (401, 403):
-        return f"The site refused access to the feed ({status} {phrase})."
+        return _("The site refused access to the feed (%(status)d %(phrase)s).") % values
     if status >= 500:
-        return f"The site had a server error ({status} {phrase})."
-    return f"The site answered {status} {phrase} instead of the feed."
+        return _("The site had a server error (%(status)d %(phrase)s).") % values
+    return _("The site answered %(status)d %(phrase)s instead of the feed.") % values
 
 
 def _record_success(
@@ -385,7 +388,7 @@ def _feed_move(feed: Feed, *, new_url: str, started_at: datetime, clock: float, 
         status=Feed.Status.RETIRED,
         moved_to=target,
         last_fetched_at=timezone.now(),
-        last_error=f"The feed moved permanently to {new_url}.",
+        last_error=_("The feed moved permanently to %(url)s.") % {"url": new_url},
     )
     FetchLog.objects.create(
         feed=feed,
@@ -393,7 +396,7 @@ def _feed_move(feed: Feed, *, new_url: str, started_at: datetime, clock: float, 
         outcome=FetchLog.Outcome.MOVED,
         http_status=http_status,
         duration_ms=_duration_ms(clock),
-        error=f"Moved permanently to {new_url}; merged into feed {target.pk}.",
+        error=_("Moved permanently to %(url)s; merged into feed %(feed_id)d.") % {"url": new_url, "feed_id": target.pk},
     )
     return target
 
@@ -422,7 +425,7 @@ def _record_not_modified(feed: Feed, *, started_at: datetime, clock: float, head
 
 def _record_gone(feed: Feed, *, started_at: datetime, clock: float) -> FetchOutcome:
     now = timezone.now()
-    message = "The site says this feed is gone for good (410 Gone), so plnorg stopped fetching it."
+    message = _("The site says this feed is gone for good (410 Gone), so plnorg stopped fetching it.")
     with transaction.atomic():
         Feed.objects.filter(pk=feed.pk).update(
             status=Feed.Status.RETIRED, last_fetched_at=now, last_error=message, last_error_at=now

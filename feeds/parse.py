@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import feedparser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .links import extract_links
 from .sanitize import clean_url, plain_text, sanitize_html
@@ -137,15 +139,15 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         raise TypeError("parse_feed takes the response bytes")
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
-        raise ParseError("The feed address returned an empty page.")
+        raise ParseError(_("The feed address returned an empty page."))
     if stripped[:1] in (b"{", b"["):
         return _parse_json_feed(stripped, url=url)
     if declares_entities(content):
         raise ParseError(
-            "The feed declares XML entities (<!ENTITY>), which plnorg refuses for safety, so it was not read."
+            _("The feed declares XML entities (<!ENTITY>), which plnorg refuses for safety, so it was not read.")
         )
     if _HTML_START.match(stripped[:2048]):
-        raise ParseError("The address returned a web page (HTML), not a feed. Check the feed address.")
+        raise ParseError(_("The address returned a web page (HTML), not a feed. Check the feed address."))
     headers = {"content-type": content_type} if content_type else {}
     try:
         result = feedparser.parse(
@@ -155,7 +157,7 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
             resolve_relative_uris=False,
         )
     except Exception as exc:  # noqa: BLE001 - feedparser can trip on hostile input (e.g. &#x110000;)
-        raise ParseError(f"The feed could not be read ({exc.__class__.__name__}).") from exc
+        raise ParseError(_("The feed could not be read (%(reason)s).") % {"reason": exc.__class__.__name__}) from exc
     channel = result.get("feed") or {}
     site_url = clean_url(channel.get("link"), url)
     entries = _unique(
@@ -166,12 +168,20 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         reason = _bozo_reason(result.get("bozo_exception"))
         if not entries:
             if not result.get("version"):
-                raise ParseError(f"The address did not return a feed plnorg could read ({reason}).")
-            raise ParseError(f"The feed could not be read ({reason}) and no entries were found in it.")
+                raise ParseError(
+                    _("The address did not return a feed plnorg could read (%(reason)s).") % {"reason": reason}
+                )
+            raise ParseError(
+                _("The feed could not be read (%(reason)s) and no entries were found in it.") % {"reason": reason}
+            )
         count = len(entries)
-        warning = f"The feed has errors ({reason}), but {count} {'entry' if count == 1 else 'entries'} could be read."
+        warning = ngettext(
+            "The feed has errors (%(reason)s), but %(count)d entry could be read.",
+            "The feed has errors (%(reason)s), but %(count)d entries could be read.",
+            count,
+        ) % {"reason": reason, "count": count}
     elif not result.get("version") and not entries:
-        raise ParseError("The address did not return a feed (RSS, Atom or JSON Feed).")
+        raise ParseError(_("The address did not return a feed (RSS, Atom or JSON Feed)."))
     return ParsedFeed(
         title=plain_text(channel.get("title"), max_length=300),
         site_url=site_url,
@@ -183,7 +193,7 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
 
 def _bozo_reason(exc: BaseException | None) -> str:
     if exc is None:
-        return "malformed document"
+        return _("malformed document")
     text = str(getattr(exc, "getMessage", lambda: exc)()) or exc.__class__.__name__
     text = " ".join(text.split())
     return text[:200]
@@ -322,12 +332,12 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
     try:
         document = json.loads(content)
     except (ValueError, RecursionError) as exc:
-        raise ParseError("The feed looks like JSON but could not be read.") from exc
+        raise ParseError(_("The feed looks like JSON but could not be read.")) from exc
     if not isinstance(document, dict) or "jsonfeed.org" not in _json_str(document.get("version")):
-        raise ParseError("The address returned JSON that is not a JSON Feed.")
+        raise ParseError(_("The address returned JSON that is not a JSON Feed."))
     items = document.get("items")
     if not isinstance(items, list):
-        raise ParseError("The JSON Feed has no items list.")
+        raise ParseError(_("The JSON Feed has no items list."))
     site_url = clean_url(_json_str(document.get("home_page_url")), url)
     feed_authors = _json_authors(document)
     entries = []

@@ -22,6 +22,9 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from feeds.fetch import BadURL, check_url, normalize_url
 
 
@@ -29,6 +32,7 @@ class PlatformInputError(ValueError):
     """The input cannot be turned into a feed; ``message`` says why, for the member."""
 
     def __init__(self, message: str) -> None:
+        message = str(message)  # a lazy translation is rendered in the active language now
         super().__init__(message)
         self.message = message
 
@@ -40,7 +44,7 @@ class PlatformNeedsDiscovery(Exception):  # a signal, not an error
     """Not an error: the feed must be found on the page at ``url`` (feed discovery)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(f"The feed has to be discovered on {url}.")
+        super().__init__(url)
         self.url = url
 
 
@@ -68,7 +72,9 @@ class Platform:
         :class:`PlatformNeedsDiscovery` (with the page to discover).
         """
         if self._feed_url is None:
-            raise PlatformInputError(f"{self.label} has no public feed, so plnorg only links to the profile.")
+            raise PlatformInputError(
+                _("%(platform)s has no public feed, so plnorg only links to the profile.") % {"platform": self.label}
+            )
         return check_url(self._feed_url(self._clean(value)))
 
     def profile_url(self, value: str) -> str:
@@ -78,7 +84,10 @@ class Platform:
     def _clean(self, value: str) -> str:
         value = value.strip() if isinstance(value, str) else ""
         if not value:
-            raise PlatformInputError(f"Enter a {self.label} handle or link, for example {self.example}.")
+            raise PlatformInputError(
+                _("Enter a %(platform)s handle or link, for example %(example)s.")
+                % {"platform": self.label, "example": self.example}
+            )
         return value
 
 
@@ -135,7 +144,10 @@ def _server(value: str, example: str) -> str:
         except BadURL:
             server = ""
     if not _DOMAIN.fullmatch(server):
-        raise PlatformInputError(f'"{value}" is not a server name. A server name looks like {example}.')
+        raise PlatformInputError(
+            _('"%(value)s" is not a server name. A server name looks like %(example)s.')
+            % {"value": value, "example": example}
+        )
     return server
 
 
@@ -154,24 +166,30 @@ def _mastodon_account(value: str) -> tuple[str, str]:
         if segments and segments[0].startswith("@"):
             handle = segments[0][1:]
             # https://home.server/@ana@other.server: an account seen from another server
-            user, _, server = handle.partition("@")
+            user, _at, server = handle.partition("@")
             server = server or link.netloc
         elif len(segments) >= 2 and segments[0] == "users":
             user, server = segments[1], link.netloc
         else:
             raise PlatformInputError(
-                "That link does not point to a Mastodon account. "
-                "Use the address of a profile, like https://mastodon.social/@ana."
+                _(
+                    "That link does not point to a Mastodon account. "
+                    "Use the address of a profile, like https://mastodon.social/@ana."
+                )
             )
     else:
         handle = value[1:] if value.startswith("@") else value
-        user, _, server = handle.partition("@")
+        user, _at, server = handle.partition("@")
         if not server and _MASTODON_USER.fullmatch(user):
-            raise PlatformInputError(f"Add the server: @{user}@server (for example @{user}@mastodon.social).")
+            raise PlatformInputError(
+                _("Add the server: @%(user)s@server (for example @%(user)s@mastodon.social).") % {"user": user}
+            )
     if not _MASTODON_USER.fullmatch(user) or len(user) > 64:
         raise PlatformInputError(
-            "A Mastodon user name has only letters, digits and underscores (dots and dashes inside), "
-            "like @ana@mastodon.social."
+            _(
+                "A Mastodon user name has only letters, digits and underscores (dots and dashes inside), "
+                "like @ana@mastodon.social."
+            )
         )
     return user.lower(), _server(server, "mastodon.social")
 
@@ -203,15 +221,17 @@ def _bluesky_handle(value: str) -> str:
         if host == "bsky.app":
             if len(link.segments) < 2 or link.segments[0] != "profile":
                 raise PlatformInputError(
-                    "That Bluesky link does not point to a profile. "
-                    "Use an address like https://bsky.app/profile/ana.bsky.social."
+                    _(
+                        "That Bluesky link does not point to a profile. "
+                        "Use an address like https://bsky.app/profile/ana.bsky.social."
+                    )
                 )
             handle = link.segments[1]
         elif not link.segments:  # https://ana.bsky.social/ : the handle as a web address
             handle = link.host
         else:
             raise PlatformInputError(
-                "That is not a Bluesky link. Use an address like https://bsky.app/profile/ana.bsky.social."
+                _("That is not a Bluesky link. Use an address like https://bsky.app/profile/ana.bsky.social.")
             )
     else:
         handle = value[1:] if value.startswith("@") else value
@@ -219,12 +239,12 @@ def _bluesky_handle(value: str) -> str:
     if _DID.fullmatch(handle):
         return handle
     if "@" in handle:
-        raise PlatformInputError("A Bluesky handle has no @ inside: write ana.bsky.social, not ana@bsky.social.")
+        raise PlatformInputError(_("A Bluesky handle has no @ inside: write ana.bsky.social, not ana@bsky.social."))
     if _BLUESKY_LABEL.fullmatch(handle):
-        raise PlatformInputError(f"Add the domain: {handle}.bsky.social (or your own domain).")
+        raise PlatformInputError(_("Add the domain: %(handle)s.bsky.social (or your own domain).") % {"handle": handle})
     if len(handle) > 253 or not _BLUESKY_HANDLE.fullmatch(handle):
         raise PlatformInputError(
-            "That is not a Bluesky handle. A handle looks like ana.bsky.social or a domain such as ana.example.com."
+            _("That is not a Bluesky handle. A handle looks like ana.bsky.social or a domain such as ana.example.com.")
         )
     return handle
 
@@ -238,11 +258,11 @@ _YOUTUBE_HANDLE = re.compile(r"[A-Za-z0-9._-]{3,30}")
 _PLAYLIST_ID = re.compile(r"[A-Za-z0-9_-]{10,64}")
 _YOUTUBE_HOSTS = frozenset({"youtube.com", "music.youtube.com"})
 _YOUTUBE_FEED = "https://www.youtube.com/feeds/videos.xml"
-_YOUTUBE_VIDEO_LINK = (
+_YOUTUBE_VIDEO_LINK = gettext_lazy(
     "That is a link to a single video. Paste the channel's address instead, "
     "like https://www.youtube.com/@name or https://www.youtube.com/channel/UC..."
 )
-_YOUTUBE_NOT_A_CHANNEL = (
+_YOUTUBE_NOT_A_CHANNEL = gettext_lazy(
     "That YouTube link does not point to a channel. "
     "Use an address like https://www.youtube.com/@name or https://www.youtube.com/channel/UC..."
 )
@@ -257,8 +277,10 @@ def _youtube_target(value: str) -> tuple[str, str]:
         if _YOUTUBE_HANDLE.fullmatch(handle):
             return "page", f"https://www.youtube.com/@{handle}"
         raise PlatformInputError(
-            "That is not a YouTube channel. Paste the channel's address, like https://www.youtube.com/@name, "
-            "or its id (24 characters starting with UC)."
+            _(
+                "That is not a YouTube channel. Paste the channel's address, like https://www.youtube.com/@name, "
+                "or its id (24 characters starting with UC)."
+            )
         )
     link = _parse_link(value)
     host = _bare_host(link.host)
@@ -266,16 +288,16 @@ def _youtube_target(value: str) -> tuple[str, str]:
         raise PlatformInputError(_YOUTUBE_VIDEO_LINK)
     if host not in _YOUTUBE_HOSTS:
         raise PlatformInputError(
-            "That is not a YouTube link. Use the channel's address, like https://www.youtube.com/@name."
+            _("That is not a YouTube link. Use the channel's address, like https://www.youtube.com/@name.")
         )
     first, rest = (link.segments[0], link.segments[1:]) if link.segments else ("", [])
     if first == "channel" and rest:
         if not _CHANNEL_ID.fullmatch(rest[0]):
-            raise PlatformInputError("That channel id is not valid: it has 24 characters and starts with UC.")
+            raise PlatformInputError(_("That channel id is not valid: it has 24 characters and starts with UC."))
         return "channel", rest[0]
     if first.startswith("@"):
         if not _YOUTUBE_HANDLE.fullmatch(first[1:]):
-            raise PlatformInputError("That YouTube handle is not valid.")
+            raise PlatformInputError(_("That YouTube handle is not valid."))
         return "page", f"https://www.youtube.com/{first}"
     if first in ("c", "user") and rest:
         return "page", f"https://www.youtube.com/{first}/{urllib.parse.quote(rest[0])}"
@@ -323,19 +345,21 @@ def _github_user(value: str) -> str:
     if _is_link(value):
         link = _parse_link(value)
         if _bare_host(link.host) != "github.com":
-            raise PlatformInputError("That is not a GitHub link. Use an address like https://github.com/octocat.")
+            raise PlatformInputError(_("That is not a GitHub link. Use an address like https://github.com/octocat."))
         if not link.segments:
-            raise PlatformInputError("Add the user name: https://github.com/octocat.")
+            raise PlatformInputError(_("Add the user name: https://github.com/octocat."))
         if len(link.segments) > 1:
             raise PlatformInputError(
-                "That is a link to a repository or a page. Use the person's profile, like https://github.com/octocat."
+                _(
+                    "That is a link to a repository or a page. Use the person's profile, like https://github.com/octocat."
+                )
             )
         user = link.segments[0].removesuffix(".atom")
     else:
         user = value[1:] if value.startswith("@") else value
     if not _GITHUB_USER.fullmatch(user) or user.lower() in _GITHUB_RESERVED:
         raise PlatformInputError(
-            "A GitHub user name has only letters, digits and single dashes, like octocat (at most 39 characters)."
+            _("A GitHub user name has only letters, digits and single dashes, like octocat (at most 39 characters).")
         )
     return user.lower()
 
@@ -353,16 +377,16 @@ def _medium_feed_path(value: str) -> str:
         elif host == "medium.com" and link.segments:
             segments = link.segments[1:] if link.segments[0] == "feed" else link.segments
             if not segments:
-                raise PlatformInputError("Add the user name: https://medium.com/@ana.")
+                raise PlatformInputError(_("Add the user name: https://medium.com/@ana."))
             name = segments[0]
         elif host == "medium.com":
-            raise PlatformInputError("Add the user name: https://medium.com/@ana.")
+            raise PlatformInputError(_("Add the user name: https://medium.com/@ana."))
         else:
-            raise PlatformInputError("That is not a Medium link. Use an address like https://medium.com/@ana.")
+            raise PlatformInputError(_("That is not a Medium link. Use an address like https://medium.com/@ana."))
     else:
         name = value if value.startswith("@") else "@" + value
     if not _MEDIUM_USER.fullmatch(name.removeprefix("@")):
-        raise PlatformInputError("A Medium user name has only letters, digits, dots and underscores, like @ana.")
+        raise PlatformInputError(_("A Medium user name has only letters, digits, dots and underscores, like @ana."))
     return name.lower()
 
 
@@ -381,15 +405,15 @@ def _devto_user(value: str) -> str:
     if _is_link(value):
         link = _parse_link(value)
         if _bare_host(link.host) != "dev.to":
-            raise PlatformInputError("That is not a DEV link. Use an address like https://dev.to/ana.")
+            raise PlatformInputError(_("That is not a DEV link. Use an address like https://dev.to/ana."))
         segments = link.segments[1:] if link.segments[:1] == ["feed"] else link.segments
         if not segments:
-            raise PlatformInputError("Add the user name: https://dev.to/ana.")
+            raise PlatformInputError(_("Add the user name: https://dev.to/ana."))
         user = segments[0]
     else:
         user = value[1:] if value.startswith("@") else value
     if not _DEVTO_USER.fullmatch(user):
-        raise PlatformInputError("A DEV user name has only letters, digits and underscores, like ana.")
+        raise PlatformInputError(_("A DEV user name has only letters, digits and underscores, like ana."))
     return user.lower()
 
 
@@ -404,15 +428,15 @@ def _x_profile(value: str) -> str:
     if _is_link(value):
         link = _parse_link(value)
         if _bare_host(link.host) not in _X_HOSTS:
-            raise PlatformInputError("That is not an X (Twitter) link. Use an address like https://x.com/ana.")
+            raise PlatformInputError(_("That is not an X (Twitter) link. Use an address like https://x.com/ana."))
         if not link.segments:
-            raise PlatformInputError("Add the user name: https://x.com/ana.")
+            raise PlatformInputError(_("Add the user name: https://x.com/ana."))
         user = link.segments[0]
     else:
         user = value[1:] if value.startswith("@") else value
     if not _X_USER.fullmatch(user) or user.lower() in _X_RESERVED:
         raise PlatformInputError(
-            "An X user name has only letters, digits and underscores (at most 15 characters), like @ana."
+            _("An X user name has only letters, digits and underscores (at most 15 characters), like @ana.")
         )
     return f"https://x.com/{user}"
 
@@ -426,19 +450,21 @@ def _linkedin_profile(value: str) -> str:
         link = _parse_link(value)
         if link.host != "linkedin.com" and not link.host.endswith(".linkedin.com"):
             raise PlatformInputError(
-                "That is not a LinkedIn link. Use an address like https://www.linkedin.com/in/ana."
+                _("That is not a LinkedIn link. Use an address like https://www.linkedin.com/in/ana.")
             )
         if len(link.segments) < 2 or link.segments[0] not in _LINKEDIN_KINDS:
             raise PlatformInputError(
-                "That LinkedIn link does not point to a profile or a company page. "
-                "Use an address like https://www.linkedin.com/in/ana."
+                _(
+                    "That LinkedIn link does not point to a profile or a company page. "
+                    "Use an address like https://www.linkedin.com/in/ana."
+                )
             )
         kind, slug = link.segments[0], link.segments[1]
     else:
         kind, slug = "in", value[1:] if value.startswith("@") else value
     if not _LINKEDIN_SLUG.fullmatch(slug):
         raise PlatformInputError(
-            "That is not a LinkedIn profile name. Paste the profile's address, like https://www.linkedin.com/in/ana."
+            _("That is not a LinkedIn profile name. Paste the profile's address, like https://www.linkedin.com/in/ana.")
         )
     return f"https://www.linkedin.com/{kind}/{urllib.parse.quote(slug)}/"
 
@@ -457,17 +483,17 @@ def _substack_name(value: str) -> str:
         host = _bare_host(link.host)
         if host in ("substack.com", "open.substack.com"):
             raise PlatformInputError(
-                "That is a Substack page, not a newsletter. Paste the newsletter's address, like name.substack.com."
+                _("That is a Substack page, not a newsletter. Paste the newsletter's address, like name.substack.com.")
             )
         if not host.endswith(".substack.com"):
             if not _DOMAIN.fullmatch(link.netloc):
-                raise PlatformInputError("That is not a web address. It looks like name.substack.com.")
+                raise PlatformInputError(_("That is not a web address. It looks like name.substack.com."))
             raise PlatformNeedsDiscovery(f"https://{link.netloc}/")  # a custom domain
         name = host.removesuffix(".substack.com")
     else:
         name = value.lower()
     if not _SUBSTACK_NAME.fullmatch(name):
-        raise PlatformInputError("A Substack name has only letters, digits and dashes, like name.substack.com.")
+        raise PlatformInputError(_("A Substack name has only letters, digits and dashes, like name.substack.com."))
     return name
 
 
@@ -485,7 +511,7 @@ def _substack_profile(value: str) -> str:
 def _site_url(value: str) -> str:
     link = _parse_link(value)  # validates, and adds https:// when missing
     if not _DOMAIN.fullmatch(link.netloc):
-        raise PlatformInputError("That is not a web address. It looks like https://example.com/blog.")
+        raise PlatformInputError(_("That is not a web address. It looks like https://example.com/blog."))
     return normalize_url(value if "://" in value else "https://" + value)
 
 
@@ -526,12 +552,36 @@ PLATFORMS: tuple[Platform, ...] = (
         lambda value: f"https://dev.to/feed/{_devto_user(value)}",
         lambda value: f"https://dev.to/{_devto_user(value)}",
     ),
-    Platform("blog", "Blog", "https://example.com/blog", True, _site_feed, _site_url, uses_discovery=True),
-    Platform("podcast", "Podcast", "https://example.com/podcast.xml", True, _site_feed, _site_url, uses_discovery=True),
     Platform(
-        "newsletter", "Newsletter", "https://example.com/newsletter", True, _site_feed, _site_url, uses_discovery=True
+        "blog", gettext_lazy("Blog"), "https://example.com/blog", True, _site_feed, _site_url, uses_discovery=True
     ),
-    Platform("website", "Any website or feed", "https://example.com", True, _site_feed, _site_url, uses_discovery=True),
+    Platform(
+        "podcast",
+        gettext_lazy("Podcast"),
+        "https://example.com/podcast.xml",
+        True,
+        _site_feed,
+        _site_url,
+        uses_discovery=True,
+    ),
+    Platform(
+        "newsletter",
+        gettext_lazy("Newsletter"),
+        "https://example.com/newsletter",
+        True,
+        _site_feed,
+        _site_url,
+        uses_discovery=True,
+    ),
+    Platform(
+        "website",
+        gettext_lazy("Any website or feed"),
+        "https://example.com",
+        True,
+        _site_feed,
+        _site_url,
+        uses_discovery=True,
+    ),
     Platform("linkedin", "LinkedIn", "https://www.linkedin.com/in/ana", False, None, _linkedin_profile),
     Platform("x", "X (Twitter)", "@ana", False, None, _x_profile),
 )
