@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from feeds.ingest import (
@@ -19,7 +20,7 @@ from feeds.ingest import (
 from feeds.models import Entry, EntryLink, Feed, FetchLog, Subscription
 from members.models import OutboundEmail
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory
-from tests.feeds.servers import FeedServer, numbered_items, redirect, rss
+from tests.feeds.servers import FeedServer, Resource, numbered_items, redirect, rss
 
 
 @pytest.fixture
@@ -364,3 +365,85 @@ def test_portable_upsert_matches_the_postgresql_one():
         )
 
     assert snapshot(portable) == snapshot(fast)
+
+
+# --------------------------------------------------------------------------
+# No database transaction is held open across the HTTP request. These tests
+# commit (transaction=True): inside a test's own transaction every
+# connection would look "in transaction".
+# --------------------------------------------------------------------------
+
+
+def _transaction_seen_by_postgresql(wrapper) -> tuple[str, bool] | None:
+    """(state, transaction open?) of ``wrapper``'s backend in pg_stat_activity,
+    read over a connection of our own; None when it has no connection."""
+    if wrapper.connection is None:
+        return None
+    pid = wrapper.connection.info.backend_pid
+    observer = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with observer.cursor() as cursor:
+            cursor.execute("SELECT state, xact_start IS NOT NULL FROM pg_stat_activity WHERE pid = %s", [pid])
+            state, in_transaction = cursor.fetchone()
+    finally:
+        observer.close()
+    return state, in_transaction
+
+
+@pytest.fixture
+def transaction_probe(local):
+    """A feed (301 to its new address, then 200 with an ETag) on a server whose
+    handlers, while the request is in flight, look at the fetching connection
+    (this thread's): inside atomic()? an open transaction in PostgreSQL?"""
+    fetching = connections[DEFAULT_DB_ALIAS]  # this thread's wrapper, not the per-thread proxy
+    seen: list[tuple] = []
+    server = local()
+
+    def probing(respond):
+        def handler(request):
+            seen.append((request.path, fetching.in_atomic_block, _transaction_seen_by_postgresql(fetching)))
+            respond(request)
+
+        return handler
+
+    server.handle("/old.xml", probing(redirect(server.url("/feed.xml"), 301)))
+    server.handle("/feed.xml", probing(lambda request: request.answer(Resource(rss(numbered_items(2)), etag='"v1"'))))
+    return FeedFactory(url=server.url("/old.xml")), seen
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("run", ["service", "task"])
+def test_no_transaction_is_open_while_the_request_is_in_flight(transaction_probe, run):
+    from feeds.tasks import fetch_feed
+
+    feed, seen = transaction_probe
+
+    def fetch_now() -> None:
+        if run == "service":
+            feed_fetch(feed_id=feed.pk)
+        else:  # the task a worker runs, run here
+            fetch_feed.apply(kwargs={"feed_id": feed.pk}).get()
+
+    fetch_now()  # 301, then 200: entries stored, the feed moves
+    fetch_now()  # 304
+
+    idle = (False, ("idle", False))
+    assert seen == [("/old.xml", *idle), ("/feed.xml", *idle), ("/feed.xml", *idle)]
+    feed.refresh_from_db()
+    assert feed.url.endswith("/feed.xml")
+    assert Entry.objects.filter(feed=feed).count() == 2
+    assert list(FetchLog.objects.filter(feed=feed).order_by("started_at").values_list("http_status", flat=True)) == [
+        200,
+        304,
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_probe_sees_a_transaction_held_across_the_request(transaction_probe):
+    """The check above can fail: a fetch run inside atomic() holds a transaction open."""
+    feed, seen = transaction_probe
+
+    with transaction.atomic():
+        feed_fetch(feed_id=feed.pk)
+
+    assert seen[0] == ("/old.xml", True, ("idle in transaction", True))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Sum
 
 from feeds.models import Entry, Feed, FetchLog, Subscription
@@ -29,7 +29,7 @@ from feeds.scheduler import _redis, feeds_schedule_due
 from feeds.tasks import fetch_feed
 from members.models import OutboundEmail
 from tests.factories import FeedFactory, SubscriptionFactory
-from tests.feeds.servers import ConnectionStats, FeedServer, numbered_items, redirect, rss
+from tests.feeds.servers import ConnectionStats, FeedServer, Resource, numbered_items, redirect, rss
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
@@ -321,3 +321,42 @@ def test_lifecycle_with_a_real_worker_304_edit_301_merge_410(servers, workers, d
     target.refresh_from_db()
     assert target.status == "retired"
     assert list(OutboundEmail.objects.values_list("to", "kind")) == [(owner.user.email, "feed_problems")]
+
+
+PROBED_WORKER = "plnorg-test-probed-worker"  # its PostgreSQL application_name (libpq's PGAPPNAME)
+
+
+def _worker_backends() -> list[tuple[str, bool]]:
+    """(state, transaction open?) of each PostgreSQL backend of the probed
+    worker's processes, read over a connection of our own."""
+    observer = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with observer.cursor() as cursor:
+            cursor.execute(
+                "SELECT state, xact_start IS NOT NULL FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
+                [PROBED_WORKER],
+            )
+            return cursor.fetchall()
+    finally:
+        observer.close()
+
+
+def test_a_worker_holds_no_transaction_open_while_its_request_is_in_flight(servers, workers):
+    server = servers("127.0.0.61")
+    seen: list[list[tuple[str, bool]]] = []
+
+    def probing(request) -> None:
+        seen.append(_worker_backends())
+        request.answer(Resource(rss(numbered_items(2, prefix="probe"))))
+
+    feed = FeedFactory(url=server.handle("/probe.xml", probing))
+    workers("probed", concurrency=1, PGAPPNAME=PROBED_WORKER).wait_ready()
+
+    fetch_feed.apply_async(kwargs={"feed_id": feed.pk})
+    wait_for(lambda: _fetch_logs("ok") == 1, what="the fetch")
+
+    assert len(seen) == 1
+    assert seen[0], "the worker had read the feed from the database before fetching it"
+    assert set(seen[0]) == {("idle", False)}
+    assert Entry.objects.filter(feed=feed).count() == 2
