@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feeds.models import Feed
@@ -127,6 +129,45 @@ def test_admin_feed_health_filters(client_as):
         "retired": {"Gone feed"},
         "never": {"Broken feed", "Paused feed", "Gone feed", "Fresh feed"},
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "health, make",
+    [
+        pytest.param(
+            "failing",
+            {"error_count": 3, "last_error": "The site had a server error (500 Internal Server Error)."},
+            id="failing",
+        ),
+        pytest.param(
+            "paused",
+            {"status": "paused", "error_count": 10, "last_error": "The server took too long to answer."},
+            id="paused",
+        ),
+        pytest.param("retired", {"status": "retired"}, id="retired"),
+    ],
+)
+def test_admin_feed_health_list_query_count_is_the_same_for_1_and_20_feeds(client_as, health, make):
+    client = client_as("admin")
+    url = f"/admin/feeds/feed/?health={health}"
+
+    def queries() -> tuple[int, str]:
+        client.get(url)  # warm per-process caches
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), text_of(response)
+
+    FeedFactory(title="Health 00", **make)
+    one, one_text = queries()
+    for n in range(1, 20):
+        FeedFactory(title=f"Health {n:02d}", **make)
+    many, many_text = queries()
+
+    assert "1 feed" in one_text and "Health 00" in one_text
+    assert "20 feeds" in many_text and all(f"Health {n:02d}" in many_text for n in range(20))
+    assert many == one
 
 
 @pytest.mark.django_db

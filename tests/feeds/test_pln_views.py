@@ -190,6 +190,30 @@ def test_profile_shows_only_shared_items_and_nothing_when_paused(client, me):
     assert "Ben shares this" not in after and "No shared accounts." in after
 
 
+def _profile_queries(client, url: str) -> tuple[int, str]:
+    client.get(url)  # warm per-process caches (site settings, navigation)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), text_of(response)
+
+
+def test_profile_query_count_is_the_same_for_1_and_20_shared_items(client, me):
+    colleague = MemberFactory(display_name="Ben Colleague")
+    url = reverse("feeds:profile", kwargs={"member_id": colleague.pk})
+    SubscriptionFactory(member=colleague, feed=FeedFactory(title="Shared 00"), kind="account", topics=["data"])
+
+    one, one_text = _profile_queries(client, url)
+    for n in range(1, 20):
+        kind = "account" if n % 2 else "source"
+        SubscriptionFactory(member=colleague, feed=FeedFactory(title=f"Shared {n:02d}"), kind=kind, topics=["data"])
+    many, many_text = _profile_queries(client, url)
+
+    assert [f"Shared {n:02d}" in one_text for n in range(20)] == [True] + [False] * 19
+    assert all(f"Shared {n:02d}" in many_text for n in range(20))
+    assert many == one
+
+
 def test_profile_of_the_canary_owner_never_shows_the_canary(client_as):
     from members.models import Member
 

@@ -1,6 +1,8 @@
 """The shared stream: names, views, filters, keyset pages, consent, entry page."""
 
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -331,3 +333,56 @@ def test_demo_stream_has_several_hundred_entries_across_teams_and_platforms(db):
     assert visible.count() >= 200
     assert len(platforms) >= 5
     assert len(teams - {None}) >= 3
+
+
+def _stream_sql(client, url: str) -> tuple[list[str], str]:
+    """The SQL a stream page runs, and the page's "older" link."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    older = next(
+        (a.split('href="')[1].split('"')[0] for a in response.content.decode().split("<a ")[1:] if 'rel="next"' in a),
+        "",
+    )
+    return [query["sql"] for query in queries.captured_queries], older.replace("&amp;", "&")
+
+
+def _entry_queries(sql: list[str]) -> list[str]:
+    return [query for query in sql if re.search(r'\bFROM "feeds_entry"', query)]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        pytest.param({}, id="unfiltered"),
+        pytest.param({"team": "research", "kind": "account"}, id="team-and-kind"),
+        pytest.param({"q": "bulk"}, id="search-by-date"),
+        pytest.param({"q": "bulk", "order": "relevance"}, id="search-by-relevance"),
+    ],
+)
+def test_stream_sql_never_uses_offset_nor_counts_entries(client, world, filters):
+    Entry.objects.bulk_create(
+        [
+            Entry(feed=world["account"], identity=f"bulk-{i}", title=f"Bulk {i:02d}", published_at=NOW - timedelta(days=1, minutes=i))
+            for i in range(60)
+        ]
+    )  # fmt: skip
+    params = {k: (world[v].pk if k == "team" else v) for k, v in filters.items()}
+    signed_in(client, world["ben"])
+    first_url = reverse("feeds:stream") + ("?" + urlencode(params) if params else "")
+
+    first, older = _stream_sql(client, first_url)
+    second, _ = _stream_sql(client, reverse("feeds:stream") + older)
+
+    assert "cursor=" in older
+    for sql in first + second:
+        assert not re.search(r"\bOFFSET\b", sql, re.IGNORECASE), sql
+    for sql in first + second:
+        assert not (re.search(r"\bCOUNT\s*\(", sql, re.IGNORECASE) and '"feeds_entry"' in sql), sql
+    # The page itself is one LIMIT 51 query (50 shown, one to know there is more) ...
+    assert [q for q in _entry_queries(first) if "LIMIT 51" in q]
+    # ... and the next page starts from the last row's key, not from a position.
+    keyset = [q for q in _entry_queries(second) if "LIMIT 51" in q]
+    assert len(keyset) == 1
+    key = cursor_decode(parse_qs(urlsplit(older).query)["cursor"][0])
+    assert re.search(rf'"feeds_entry"\."id" [<>]=? {key.pk}\b', keyset[0]), keyset[0]
