@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from feeds.models import Feed
 from members.models import FACILITATORS
@@ -98,4 +99,41 @@ def test_member_filters_searches_reports_and_facilitator_hides(live_server, brow
     assert [e for e in page.console_errors if "404 (Not Found)" not in e] == []
     assert moderator.console_errors == []
     moderator.context.close()
+    page.context.close()
+
+
+@pytest.mark.timeout(120)
+def test_older_loads_in_place_with_htmx_and_works_as_a_plain_link(live_server, browser, transactional_db):
+    now = timezone.now()
+    reader = MemberFactory(display_name="Olga Older")
+    feed = FeedFactory(title="Long archive")
+    SubscriptionFactory(member=MemberFactory(display_name="Arch Ivist"), feed=feed, kind="source")
+    for i in range(60):
+        EntryFactory(feed=feed, title=f"Archive entry {i:02d}", published_at=now - timedelta(hours=i + 1))
+    Feed.objects.exclude(pk=feed.pk).update(hidden_at=now)
+    page = signed_in_page(browser, live_server, reader.user)
+    page.goto(f"{live_server.url}/stream/")
+    assert len(_articles(page)) == 50
+
+    page.get_by_role("link", name="Older").click()
+    expect(page.locator("main article")).to_have_count(60)
+
+    titles = _articles(page)
+    assert titles == [f"Archive entry {i:02d}" for i in range(60)]  # appended in order, nothing repeated
+    assert "cursor=" in page.url  # the address names the page reached (back and reload work)
+    assert page.get_by_role("link", name="Older").count() == 0  # the pager was replaced: no more pages
+    assert page.get_by_role("link", name="Newest").count() == 1
+    assert page.console_errors == []  # htmx runs under the strict CSP (no inline style or eval)
+
+    # Without JavaScript the same link is a plain page load of the older entries.
+    plain = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    plain.add_cookies(page.context.cookies())
+    nojs = plain.new_page()
+    nojs.goto(f"{live_server.url}/stream/")
+    nojs.get_by_role("link", name="Older").click()
+    nojs.wait_for_load_state()
+    assert [t.strip() for t in nojs.locator("main article h3").all_inner_texts()] == [
+        f"Archive entry {i:02d}" for i in range(50, 60)
+    ]
+    plain.close()
     page.context.close()
