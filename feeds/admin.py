@@ -3,6 +3,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from members.admin import token_hint
+from plnorg.admin_base import RevokeOnlyAdmin, ViewOnlyAdmin
 
 from .models import (
     Entry,
@@ -103,19 +104,6 @@ class FetchLogAdmin(admin.ModelAdmin):
 # send the emails and write the audit log).
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Browse only: no adding, changing or deleting in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Pick)
 class PickAdmin(admin.ModelAdmin):
     list_display = ["entry", "picked_by", "note", "created_at"]
@@ -187,7 +175,7 @@ class StarterPackAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedToken)
-class FeedTokenAdmin(admin.ModelAdmin):
+class FeedTokenAdmin(RevokeOnlyAdmin):
     """The token is a password for the member's feed URLs: only its first
     characters are shown. Deleting it revokes those URLs (the member's next
     visit makes a new one)."""
@@ -201,12 +189,6 @@ class FeedTokenAdmin(admin.ModelAdmin):
     @admin.display(description=_("token"))
     def token_start(self, feed_token: FeedToken) -> str:
         return token_hint(feed_token.token)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReportStateFilter(admin.SimpleListFilter):

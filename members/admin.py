@@ -7,6 +7,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from plnorg.admin_base import RevokeOnlyAdmin
+
 from . import audit
 from .models import AuditEvent, Introduction, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
 
@@ -251,7 +253,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(RevokeOnlyAdmin):
     """Invitations are sent from the site's invitation page (which emails the
     link); here they are browsed, and deleting one revokes its link. The token
     is the link's secret: only its first characters are shown."""
@@ -276,12 +278,6 @@ class InvitationAdmin(admin.ModelAdmin):
     @admin.display(description=_("token"))
     def token_start(self, invitation: Invitation) -> str:
         return token_hint(invitation.token)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- SSO configuration changes are audited --------------------------------------

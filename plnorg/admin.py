@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .admin_base import ViewOnlyAdmin
 from .models import ConnectorStatus, DashboardSnapshot, Heartbeat, IntroductionComputation, IntroductionSuggestion
 
 
@@ -8,20 +9,11 @@ class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "beat_at"]
 
 
-class ComputedAdmin(admin.ModelAdmin):
+class ComputedAdmin(ViewOnlyAdmin):
     """Rows written by periodic tasks (the dashboard snapshot, the
     introductions computation): shown for diagnosis, never edited, and not
     deleted here either (suggestions keep the introductions funnel's history;
     the tasks rewrite the rest on their next run)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DashboardSnapshot)

@@ -5,6 +5,7 @@ are versioned and recorded)."""
 from django.contrib import admin
 
 from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
+from plnorg.admin_base import ViewOnlyAdmin
 
 from .models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 
@@ -26,15 +27,7 @@ class ClockPolicyAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnlyAdmin = ViewOnlyAdmin
 
 
 @admin.register(TimeEntry)

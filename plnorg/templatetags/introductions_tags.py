@@ -5,26 +5,25 @@ from members.models import OrganizationSettings
 register = template.Library()
 
 
+def _org_switch(context, name: str) -> bool:
+    """One organization switch, read once per request (menus ask on every page)."""
+    request = context.get("request")
+    switches = getattr(request, "_org_switches", None)
+    if switches is None:
+        switches = OrganizationSettings.get()
+        if request is not None:
+            request._org_switches = switches
+    return getattr(switches, name)
+
+
 @register.simple_tag(takes_context=True)
 def introduction_suggestions_enabled(context) -> bool:
-    """Whether the organization has introduction suggestions on (read once per request)."""
-    request = context.get("request")
-    cached = getattr(request, "_introduction_suggestions_enabled", None)
-    if cached is None:
-        cached = OrganizationSettings.get().introduction_suggestions_enabled
-        if request is not None:
-            request._introduction_suggestions_enabled = cached
-    return cached
+    """Whether the organization has introduction suggestions on."""
+    return _org_switch(context, "introduction_suggestions_enabled")
 
 
 @register.simple_tag(takes_context=True)
 def network_figures_enabled(context) -> bool:
-    """Whether the organization has network figures on (read once per request):
-    off, the links to the network page are not shown (the page says it is off)."""
-    request = context.get("request")
-    cached = getattr(request, "_network_figures_enabled", None)
-    if cached is None:
-        cached = OrganizationSettings.get().network_figures_enabled
-        if request is not None:
-            request._network_figures_enabled = cached
-    return cached
+    """Whether the organization has network figures on: off, the links to the
+    network page are not shown (the page says it is off)."""
+    return _org_switch(context, "network_figures_enabled")
