@@ -66,9 +66,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+def _site_log_formatter() -> logging.Formatter:
+    """The formatter settings.LOGGING gives the site's console (LOG_FORMAT)."""
+    import logging.config
+
+    from django.conf import settings
+
+    spec = dict(settings.LOGGING["formatters"][settings.LOG_FORMAT])
+    return logging.config.DictConfigurator({"version": 1}).configure_formatter(spec)
+
+
+def _worker_log_handlers_adopt(*, logger: logging.Logger) -> None:
+    """Make a Celery process's log lines look like the site's.
+
+    A worker or beat replaces the root logger's handlers with its own (to
+    stderr or --logfile) in Celery's plain format, which has no request id;
+    their destinations are kept, their lines become the site's (JSON with the
+    request id)."""
+    formatter = _site_log_formatter()
+    for handler in logger.handlers:
+        handler.setFormatter(formatter)
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            handler.addFilter(RequestIdFilter())
+
+
 def connect_celery_signals() -> None:
-    """Carry the request id from the publishing request into the task."""
-    from celery.signals import before_task_publish, task_postrun, task_prerun
+    """Carry the request id from the publishing request into the task, and
+    write the worker's log lines in the site's format."""
+    from celery.signals import (
+        after_setup_logger,
+        after_setup_task_logger,
+        before_task_publish,
+        task_postrun,
+        task_prerun,
+    )
+
+    @after_setup_logger.connect(weak=False)
+    @after_setup_task_logger.connect(weak=False)
+    def _adopt_handlers(logger=None, **kwargs):
+        if logger is not None:
+            _worker_log_handlers_adopt(logger=logger)
 
     @before_task_publish.connect(weak=False)
     def _add_request_id(headers=None, **kwargs):

@@ -227,6 +227,10 @@ class MaterialForm(forms.Form):
 
 
 class ResourceForm(forms.ModelForm):
+    # Plain text, as on MaterialForm: the service's online_url_check is the one
+    # rule for stored links. The model's URLField would turn "example.org/x" or
+    # "//example.org/x" into an http:// link instead of refusing it.
+    url = forms.CharField(label=_("Link"), required=False, max_length=1000)
     file = forms.FileField(
         label=_("Or a file"), required=False, help_text=_("PDF, PNG, JPEG, text or Markdown, or an office document.")
     )
@@ -234,7 +238,7 @@ class ResourceForm(forms.ModelForm):
     class Meta:
         model = Resource
         fields = ["title", "kind", "description", "url", "topic", "audience"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "url": forms.TextInput}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean(self):
         data = super().clean()

@@ -5,7 +5,9 @@ The legitimate servers run on 127.0.0.2, which the tests allowlist
 (FETCH_ALLOWED_PRIVATE_NETWORKS = 127.0.0.2/32); the traps listen on
 127.0.0.9, a loopback address outside the allowlist, so any request there
 is a hole. Stored-but-never-fetched URLs (workshop online links, material
-links) must be http(s), without credentials or control characters.
+links, profile links in My PLN, resource library links) must be http(s),
+without credentials or control characters; profile and resource links are
+tried through their real forms.
 """
 
 from __future__ import annotations
@@ -167,3 +169,116 @@ def test_material_links_refused_unless_plain_http(url):
     with pytest.raises(ValidationError):
         material_add(workshop=workshop, actor=MemberFactory().user, title="Link", url=url)
     assert WorkshopMaterial.objects.filter(workshop=workshop).count() == 0
+
+
+# --- Profile links (My PLN: link-only platforms store the profile, never fetch it)
+
+PROFILE_LINKS_REFUSED = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "javascript://www.linkedin.com/in/ana",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "file:///etc/passwd",
+    "ftp://www.linkedin.com/in/ana",
+    "https://user:secret@www.linkedin.com/in/ana",
+    "https://www.linkedin.com@evil.example/in/ana",
+    "https://www.linkedin.com/in/a\nna",
+    "https://www.linkedin.com/in/a\tna",
+    "https://www.linkedin.com/in/\x00ana",
+    "https://www.linkedin.com/in/a\u202ena",
+    " javascript:alert(1)",
+    "https://x.com/ana\r\nSet-Cookie: x=1",
+    "https://user:secret@x.com/ana",
+]
+
+
+def _add_profile(client, platform: str, value: str, **extra):
+    return client.post(
+        reverse("feeds:subscription_add"),
+        {"platform": platform, "value": value, "kind": "account", "share": "no", **extra},
+    )
+
+
+@pytest.mark.parametrize("platform", ["linkedin", "x", ""])
+def test_profile_links_are_refused_unless_plain_http(member_client, platform):
+    member, client = member_client
+    for url in PROFILE_LINKS_REFUSED:
+        response = _add_profile(client, platform, url)
+        assert response.status_code == 200, url
+        assert response.context["add_form"].errors["value"], url
+    assert list(Subscription.objects.filter(member=member).values_list("profile_url", flat=True)) == []
+    assert not Feed.objects.filter(url__contains="evil.example").exists()
+
+
+def test_profile_links_accept_a_plain_https_profile(member_client):
+    member, client = member_client
+
+    response = _add_profile(client, "linkedin", "https://www.linkedin.com/in/ana")
+
+    assert response.status_code == 302
+    subscription = Subscription.objects.get(member=member)
+    assert (subscription.profile_url, subscription.feed.url, subscription.feed.status) == (
+        "https://www.linkedin.com/in/ana/",
+        "https://www.linkedin.com/in/ana/",
+        Feed.Status.LINK_ONLY,
+    )
+
+
+def test_a_chosen_feed_keeps_no_unsafe_profile_link(member_client):
+    """Picking one of a site's feeds stores the site as the profile link; an
+    unsafe site address is dropped, not stored (the feed itself is kept)."""
+    member, client = member_client
+    # The form itself refuses a NUL character, so that one never gets this far.
+    sites = [url for url in STORED_ONLY_REFUSED if "\x00" not in url]
+    for n, url in enumerate(sites):
+        response = _add_profile(client, "", url, choose=f"https://blog.example.org/feed{n}.xml")
+        assert response.status_code == 302, url
+    # A bare "site/path" is read as an https address (as everywhere in My PLN).
+    kept = {"meet.example.org/room": "https://meet.example.org/room"}
+    stored = Subscription.objects.filter(member=member).select_related("feed")
+    assert sorted((s.feed.url, s.profile_url, s.feed.site_url) for s in stored) == sorted(
+        (f"https://blog.example.org/feed{n}.xml", kept.get(url, ""), kept.get(url, "")) for n, url in enumerate(sites)
+    )
+
+
+# --- Resource library links (stored and shown, never fetched) ----------------------
+
+
+@pytest.fixture
+def facilitator_client(client):
+    from members.models import FACILITATORS
+    from members.services import role_grant
+
+    member = MemberFactory()
+    role_grant(user=member.user, group_name=FACILITATORS)
+    client.force_login(member.user)
+    return client
+
+
+def _add_resource(client, url: str):
+    return client.post(
+        reverse("workshops:resource_create"),
+        {"title": "Linked guide", "kind": "guide", "description": "", "url": url, "topic": "", "audience": ""},
+    )
+
+
+def test_resource_library_links_are_refused_unless_plain_http(facilitator_client):
+    from workshops.models import Resource
+
+    for url in STORED_ONLY_REFUSED:
+        response = _add_resource(facilitator_client, url)
+        assert response.status_code == 200, url
+        assert response.context["form"].errors, url
+    assert list(Resource.objects.filter(title="Linked guide").values_list("url", flat=True)) == []
+
+
+def test_resource_library_links_accept_plain_https(facilitator_client):
+    from workshops.models import Resource
+
+    response = _add_resource(facilitator_client, "https://meet.example.org/guide?id=1")
+
+    assert response.status_code == 302
+    assert list(Resource.objects.filter(title="Linked guide").values_list("url", flat=True)) == [
+        "https://meet.example.org/guide?id=1"
+    ]

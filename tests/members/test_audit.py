@@ -1,6 +1,9 @@
 """The audit log: each audited admin action writes exactly one record, and the
 log cannot be changed through the site or the database."""
 
+import datetime as dt
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
@@ -9,6 +12,7 @@ from django.urls import reverse
 
 from members import audit
 from members.models import AuditEvent, OrganizationSettings, Team, User
+from tests.pages import parse_page, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +215,223 @@ def test_sso_configuration_change_is_audited_without_the_secret(client_as):
         "settings": {"server_url": "https://login.example.com"},
     }
     assert "top-secret-value" not in str(event.after)
+
+
+def _new_events(since_id: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(pk__gt=since_id).order_by("id"))
+
+
+def _last_event_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_reactivating_in_the_admin_writes_one_record(client_as, persona_user):
+    admin = persona_user("admin")
+    employee = persona_user("employee")
+    User.objects.filter(pk=employee.pk).update(is_active=False)
+    employee.refresh_from_db()
+    since = _last_event_id()
+
+    response = _admin_post_user(client_as("admin"), employee, is_active=True)
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=employee.pk).is_active is True
+    assert [
+        (e.action, e.actor_id, e.actor_email, e.object_type, e.object_id, e.object_repr, e.before, e.after, e.ip)
+        for e in _new_events(since)
+    ] == [
+        (
+            audit.USER_REACTIVATED,
+            admin.pk,
+            "admin@example.com",
+            "members.User",
+            str(employee.pk),
+            "employee@example.com",
+            {"is_active": False},
+            {"is_active": True},
+            "10.1.2.3",
+        )
+    ]
+
+
+def test_changing_signup_domains_writes_one_record(client_as, persona_user):
+    admin = persona_user("admin")
+    org = OrganizationSettings.get()
+    OrganizationSettings.objects.filter(pk=org.pk).update(
+        signup_domains="example.com",
+        connectors_enabled=True,
+        introduction_suggestions_enabled=True,
+        network_figures_enabled=True,
+    )
+    since = _last_event_id()
+
+    response = client_as("admin").post(
+        reverse("admin:members_organizationsettings_change", args=[org.pk]),
+        {
+            "signup_domains": "example.com, partner.example.org",
+            "connectors_enabled": "on",
+            "introduction_suggestions_enabled": "on",
+            "network_figures_enabled": "on",
+        },
+        REMOTE_ADDR="10.9.8.7",
+    )
+
+    assert response.status_code == 302
+    assert OrganizationSettings.get().signup_domain_list == ["example.com", "partner.example.org"]
+    assert [
+        (e.action, e.actor_id, e.actor_email, e.object_type, e.object_id, e.before, e.after, e.ip)
+        for e in _new_events(since)
+    ] == [
+        (
+            audit.SIGNUP_DOMAINS_CHANGED,
+            admin.pk,
+            "admin@example.com",
+            "members.OrganizationSettings",
+            "1",
+            {"signup_domains": "example.com"},
+            {"signup_domains": "example.com, partner.example.org"},
+            "10.9.8.7",
+        )
+    ]
+
+
+def _yesterday(member) -> dt.date:
+    from workshops.services import clock
+
+    return clock.member_today(member) - dt.timedelta(days=1)
+
+
+def test_admin_editing_time_in_a_locked_week_writes_one_record(client_as, persona_user):
+    from tests.workshops.factories_clock import TimeEntryFactory
+    from workshops.models import ClockWeekLock, TimeEntry
+    from workshops.services import clock
+
+    admin = persona_user("admin")
+    day = _yesterday(admin.member)
+    entry = TimeEntryFactory(member=admin.member, date=day, minutes=30, activity="seek", status="approved")
+    ClockWeekLock.objects.create(
+        member=admin.member, week_start=clock.policy_for(admin.member).week_start(day), locked_by=admin
+    )
+    before = TimeEntry.objects.get(pk=entry.pk).snapshot()
+    since = _last_event_id()
+
+    response = client_as("admin").post(
+        reverse("workshops:clock_entry", args=[entry.pk]),
+        {"date": day.isoformat(), "duration": "45", "activity": "sense", "note": "corrected", "version": "1"},
+        REMOTE_ADDR="10.4.4.4",
+    )
+
+    assert response.status_code == 302
+    after = TimeEntry.objects.get(pk=entry.pk).snapshot()
+    assert (after["minutes"], after["activity"], after["note"], after["status"], after["version"]) == (
+        45,
+        "sense",
+        "corrected",
+        "approved",
+        2,
+    )
+    assert [
+        (e.action, e.actor_id, e.actor_email, e.object_type, e.object_id, e.before, e.after, e.ip)
+        for e in _new_events(since)
+    ] == [
+        (
+            audit.TIME_ADMIN_EDITED,
+            admin.pk,
+            "admin@example.com",
+            "workshops.TimeEntry",
+            str(entry.pk),
+            before,
+            after,
+            "10.4.4.4",
+        )
+    ]
+
+
+def test_admin_editing_someone_elses_time_writes_one_record(persona_user):
+    from tests.workshops.factories_clock import TimeEntryFactory
+    from workshops.models import TimeEntry
+    from workshops.services import clock
+
+    admin = persona_user("admin")
+    employee = persona_user("employee").member
+    day = _yesterday(employee)
+    entry = TimeEntryFactory(member=employee, date=day, minutes=30, activity="seek", status="submitted")
+    before = entry.snapshot()
+    since = _last_event_id()
+
+    clock.time_entry_update(
+        entry_id=entry.pk, actor=admin, version=entry.version, activity="seek", day=day, minutes=20, note="split"
+    )
+
+    after = TimeEntry.objects.get(pk=entry.pk).snapshot()
+    assert (after["minutes"], after["note"], after["status"]) == (20, "split", "submitted")
+    assert [
+        (e.action, e.actor_id, e.actor_email, e.object_type, e.object_id, e.object_repr, e.before, e.after)
+        for e in _new_events(since)
+    ] == [
+        (
+            audit.TIME_ADMIN_EDITED,
+            admin.pk,
+            "admin@example.com",
+            "workshops.TimeEntry",
+            str(entry.pk),
+            str(TimeEntry.objects.get(pk=entry.pk)),
+            before,
+            after,
+        )
+    ]
+
+
+def test_admin_deleting_someone_elses_time_writes_one_record(persona_user):
+    from tests.workshops.factories_clock import TimeEntryFactory
+    from workshops.models import TimeEntry
+    from workshops.services import clock
+
+    admin = persona_user("admin")
+    employee = persona_user("employee").member
+    entry = TimeEntryFactory(member=employee, date=_yesterday(employee), minutes=30, status="approved")
+    before = entry.snapshot()
+    since = _last_event_id()
+
+    clock.time_entry_delete(entry_id=entry.pk, actor=admin, version=entry.version)
+
+    after = TimeEntry.objects.get(pk=entry.pk).snapshot()
+    assert (before["deleted"], after["deleted"], after["version"]) == (False, True, entry.version + 1)
+    assert [(e.action, e.actor_id, e.object_type, e.object_id, e.before, e.after) for e in _new_events(since)] == [
+        (audit.TIME_ADMIN_EDITED, admin.pk, "workshops.TimeEntry", str(entry.pk), before, after)
+    ]
+
+
+def _listed_event_ids(response) -> list[int]:
+    """The rows the changelist shows, by the ids of their selection boxes."""
+    return [int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', response.content.decode())]
+
+
+def test_admins_filter_the_log_by_action_and_search_by_target_or_actor(client_as, persona_user):
+    gus = User.objects.get(email="gus@example.com")
+    granted_zed = audit.audit_record(
+        action=audit.ROLE_GRANTED,
+        actor=persona_user("admin"),
+        object_type="members.User",
+        object_repr="zed.audit@example.org",
+    )
+    deactivated_zed = audit.audit_record(
+        action=audit.USER_DEACTIVATED, actor=persona_user("admin"), object_repr="zed.audit@example.org"
+    )
+    granted_by_gus = audit.audit_record(action=audit.ROLE_GRANTED, actor=gus, object_repr="yan.audit@example.org")
+    audit.audit_record(action=audit.ROLE_GRANTED, object_repr="xia.audit@example.org")
+    changelist = reverse("admin:members_auditevent_changelist")
+    client = client_as("admin")
+
+    # The filter the sidebar offers for an action is ?action=<action>.
+    assert f"?action={audit.ROLE_GRANTED}" in parse_page(client.get(changelist)).links
+    by_target = client.get(changelist, {"action": audit.ROLE_GRANTED, "q": "zed.audit@"})
+    by_actor = client.get(changelist, {"action": audit.ROLE_GRANTED, "q": "gus@example.com"})
+    any_action = client.get(changelist, {"q": "zed.audit@"})
+
+    assert by_target.status_code == 200
+    assert _listed_event_ids(by_target) == [granted_zed.pk]
+    assert "zed.audit@example.org" in text_of(by_target)
+    assert _listed_event_ids(by_actor) == [granted_by_gus.pk]
+    assert "yan.audit@example.org" in text_of(by_actor)
+    assert sorted(_listed_event_ids(any_action)) == sorted([granted_zed.pk, deactivated_zed.pk])
