@@ -26,6 +26,11 @@ class ClockPolicyAdmin(admin.ModelAdmin):
         audit_record(action=POLICY_CHANGED, actor=request.user, obj=obj, before=before, after=None, request=request)
         super().delete_model(request, obj)
 
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" in the list: one record per policy, as for one.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
 
 ReadOnlyAdmin = ViewOnlyAdmin
 
@@ -78,3 +83,8 @@ class ClockWeekLockAdmin(admin.ModelAdmin):
             request=request,
         )
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" in the list: one record per unlocked week, as for one.
+        for obj in queryset:
+            self.delete_model(request, obj)

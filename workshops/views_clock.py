@@ -211,7 +211,9 @@ def entry_detail(request, pk: int):
 def entry_delete(request, pk: int):
     entry = _own_entry(request, pk)
     try:
-        svc.time_entry_delete(entry_id=entry.pk, actor=request.user, version=request.POST.get("version"))
+        svc.time_entry_delete(
+            entry_id=entry.pk, actor=request.user, version=request.POST.get("version"), request=request
+        )
     except svc.ClockRefused as refused:
         messages.error(request, refused.message)
         return redirect("workshops:clock_entry", pk=entry.pk)

@@ -264,6 +264,35 @@ def test_policy_change_in_admin_is_audited(client_as):
     assert event.after["hourly_cost"] == "61.50"
 
 
+def test_bulk_delete_in_admin_is_audited_one_record_per_row(client_as):
+    from members.models import AuditEvent
+    from workshops.models import ClockPolicy, ClockWeekLock
+
+    teams = [TeamFactory(name="Bulk A"), TeamFactory(name="Bulk B")]
+    policies = [ClockPolicy.objects.create(team=team, weekly_allowance_minutes=60 + i) for i, team in enumerate(teams)]
+    member = MemberFactory(team=teams[0])
+    locks = [
+        ClockWeekLock.objects.create(member=member, week_start=dt.date(2030, 1, 7) + dt.timedelta(weeks=i))
+        for i in range(2)
+    ]
+    admin = client_as("admin")
+    before = AuditEvent.objects.count()
+
+    for model, rows in (("clockpolicy", policies), ("clockweeklock", locks)):
+        response = admin.post(
+            reverse(f"admin:workshops_{model}_changelist"),
+            {"action": "delete_selected", "_selected_action": [r.pk for r in rows], "post": "yes"},
+        )
+        assert response.status_code == 302
+
+    events = list(AuditEvent.objects.order_by("pk")[before:].values_list("action", "object_id"))
+    assert sorted(events) == sorted(
+        [("policy.changed", str(p.pk)) for p in policies] + [("time.week_lock_changed", str(lock.pk)) for lock in locks]
+    )
+    assert not ClockPolicy.objects.filter(pk__in=[p.pk for p in policies]).exists()
+    assert not ClockWeekLock.objects.filter(pk__in=[lock.pk for lock in locks]).exists()
+
+
 def test_overdue_timer_is_capped_on_the_next_page_view(client_as, employee):
     ClockTimer.objects.create(member=employee, started_at=svc.timezone.now() - dt.timedelta(hours=5), activity="seek")
     body = text_of(client_as("employee").get(reverse("workshops:list")))
