@@ -84,7 +84,7 @@ ACCOUNTS: dict[str, list[str]] = {
     "rhea": ["rhea", "sam"],
     "evidence": ["uma", "tomas", "wen", "victor"],
     "cs": ["xavier", "yara", "zoe", "amir", "bella"],
-    "learning": ["facilitator", "kofi", "lucia", "mika", "nils", "people"],
+    "learning": ["facilitator", "kofi", "lucia", "mika", "nils", "people", "iris"],
     "dora": ["dora", "gus", "hana"],
     "topfloor": ["ceo", "cfo", "coo"],
 }
@@ -108,6 +108,9 @@ SOURCES: list[tuple[str, list[str], list[str], list[str]]] = [
     ("engineering", ["engineering"], ["dana", "chen"], ["hana"]),
     ("evidence", ["research", "podcast"], ["rhea", "sam"], ["xavier"]),
     ("topfloor", ["leadership"], ["people", "manager"], ["zoe", "wen"]),
+    # Only one member shares it: the network view's "sources only one member
+    # shares" and the dashboard's unique reach have something to show.
+    ("rhea", ["research", "methods"], ["iris"], []),
 ]
 ACCOUNT_TOPICS = {
     "engineering": ["engineering", "python"],
@@ -174,4 +177,30 @@ def seed_feeds(members: dict[str, Member]) -> dict[str, Feed]:
         if owner is not None:
             _subscribe(owner, feeds["canary_source"], kind=SOURCE, shared=False, topics=["private"])
             _subscribe(owner, feeds["canary_account"], kind=ACCOUNT, shared=False, topics=["private"])
+        _date_subscriptions(members, feeds)
     return feeds
+
+
+def _date_subscriptions(members: dict[str, Member], feeds: dict[str, Feed]) -> None:
+    """Spread each member's demo subscriptions over the time since they joined
+    (see members.demo): the first one day to four weeks after joining, the next
+    ones ten days apart, never in the future. The dashboard's participation
+    history then shows people taking part week by week. Dates are recomputed
+    on every run, like the join dates they follow; no row is added."""
+    now = timezone.now()
+    joined = dict(Member.objects.filter(pk__in=[m.pk for m in members.values()]).values_list("pk", "created_at"))
+    demo_subscriptions = (
+        Subscription.objects.filter(member__in=members.values(), feed__in=feeds.values())
+        .select_related("feed")
+        .order_by("member_id", "kind", "feed__url")
+    )
+    by_member: dict[int, list[Subscription]] = {}
+    for subscription in demo_subscriptions:
+        by_member.setdefault(subscription.member_id, []).append(subscription)
+    changed = []
+    for index, (_local, member) in enumerate(sorted(members.items())):
+        first = joined[member.pk] + timedelta(days=1 + 7 * (index % 5))
+        for position, subscription in enumerate(by_member.get(member.pk, [])):
+            subscription.added_at = min(first + timedelta(days=10 * position), now - timedelta(hours=1 + position))
+            changed.append(subscription)
+    Subscription.objects.bulk_update(changed, ["added_at"])

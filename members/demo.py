@@ -1,6 +1,9 @@
 """Demo people for `seed_demo`: an example organization of about 30 members."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from .models import FACILITATORS, LEADERS, Member, Team, User
 from .services import member_create, role_grant, role_groups_ensure
@@ -83,6 +86,25 @@ TEAMS: list[tuple[str, str | None, list[tuple[str, str, str]]]] = [
 # People with nothing registered yet (the "new member" of the page checks).
 NEWCOMERS = [("newcomer", "Noor Amini", "Analyst", "Customer Success")]
 ADMINS = [("admin", "Adele Admin", "Administrator")]
+# A trainee rotating between teams, in none yet. With Design (3) and the admin
+# (no team) that makes 5 people the leaders' dashboard merges into "Other
+# teams": the demo shows that group without ever naming a team under 5.
+UNASSIGNED = [("iris", "Iris Quinn", "Graduate Trainee")]
+
+# plnorg was rolled out team by team: how many weeks ago each team joined
+# (people of a team a couple of days apart), or a person when named here.
+# Everyone joined before the workshops and the time they take part in.
+JOINED_WEEKS_AGO = {
+    "Leadership": 30,
+    "Learning & Development": 29,
+    "Engineering": 26,
+    "Research": 24,
+    "Customer Success": 18,
+    "Design": 10,
+    "admin": 30,
+    "iris": 6,
+    "newcomer": 0,
+}
 
 
 def demo_email(local: str) -> str:
@@ -108,25 +130,30 @@ def seed_people() -> dict[str, Member]:
         members[local] = _person(local, name, title, teams[team_name])
     for local, name, title in ADMINS:
         members[local] = _person(local, name, title, None, is_staff=True)
+    for local, name, title in UNASSIGNED:
+        members[local] = _person(local, name, title, None)
     role_grant(user=members["ceo"].user, group_name=LEADERS)
     role_grant(user=members["facilitator"].user, group_name=FACILITATORS)
     role_grant(user=members["kofi"].user, group_name=FACILITATORS)
-    # The organization has been using plnorg for months: people joined over
-    # the last ~30 weeks (the newcomer this week), so charts show a history.
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    now = timezone.now()
-    for index, (local, member) in enumerate(sorted(members.items())):
-        weeks_ago = 0 if local == "newcomer" else 30 - (index * 7) % 26
-        joined = now - timedelta(weeks=weeks_ago, hours=index)
-        Member.objects.filter(pk=member.pk).update(created_at=joined)
-        User.objects.filter(pk=member.user_id).update(date_joined=joined)
+    # The organization has been using plnorg for months, so charts show a history.
+    _join_dates(members)
     # Demo members are varied in their time zones, as real ones are.
     for local, tz in {"chen": "Asia/Shanghai", "rhea": "Europe/Stockholm", "xavier": "America/New_York"}.items():
         Member.objects.filter(pk=members[local].pk).update(time_zone=tz)
     return members
+
+
+def _join_dates(members: dict[str, Member]) -> None:
+    """Date each person's joining by the rollout waves of JOINED_WEEKS_AGO."""
+    now = timezone.now()
+    position: dict[str, int] = {}
+    for _team, _parent, people in TEAMS:
+        position |= {local: index for index, (local, _name, _title) in enumerate(people)}
+    for local, member in members.items():
+        weeks = JOINED_WEEKS_AGO[local if local in JOINED_WEEKS_AGO else member.team.name]
+        joined = now - timedelta(weeks=weeks) + timedelta(days=2 * position.get(local, 0))
+        Member.objects.filter(pk=member.pk).update(created_at=joined)
+        User.objects.filter(pk=member.user_id).update(date_joined=joined)
 
 
 def _person(local: str, name: str, title: str, team: Team | None, *, is_staff: bool = False) -> Member:

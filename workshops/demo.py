@@ -1,6 +1,8 @@
-"""Demo workshops for `seed_demo`: past ones with attendance and feedback,
-upcoming ones with registrations and a waitlist, a draft, and a small library.
-Idempotent: a workshop whose title exists is left as it is."""
+"""Demo workshops for `seed_demo`: past ones with attendance and feedback
+(the latest two weeks ago), upcoming ones with registrations and a waitlist,
+a draft, and a small library. Idempotent: a workshop whose title exists is
+left as it is; the follow-up dates of attendees' subscriptions (FOLLOW_UPS)
+are set again on every run, adding no row."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from feeds.demo import DEMO_FEEDS
+from feeds.models import Subscription
 from members.models import Member
 
 from .models import Attendance, Feedback, Registration, RegistrationEvent, Resource, Topic, Workshop, WorkshopSession
@@ -37,6 +41,23 @@ FEEDBACK = [
     (4, "Start a work log", "Liked the examples."),
     (5, "Try the weekly digest", "Great group."),
     (4, "Curate a list for my team", ""),
+]
+
+# (attendee, demo feed key, days after their first workshop): a shared
+# subscription they added then (within 30 or 90 days: the workshop effect).
+FOLLOW_UPS = [
+    ("employee", "django", 9),
+    ("ben", "oss", 20),
+    ("dana", "datasci", 12),
+    ("eli", "ux", 45),
+    ("fatima", "oss", 25),
+    ("wen", "datasci", 70),
+    ("rhea", "evidence", 6),
+    ("xavier", "leader", 20),
+    ("zoe", "cs", 3),
+    ("people", "topfloor", 5),
+    ("gus", "ux", 4),
+    ("iris", "rhea", 8),
 ]
 
 
@@ -111,6 +132,39 @@ def _attend(registration: Registration, marks: list[tuple[str, int]], marked_by)
     registration.save(update_fields=["status"])
 
 
+def _feedback(registration: Registration, rating: int, next_step: str, comment: str) -> Feedback:
+    """An answer given the day after the workshop's last session."""
+    last = registration.workshop.sessions.order_by("-ends_at").first()
+    return Feedback.objects.create(
+        registration=registration,
+        rating=rating,
+        next_step=next_step,
+        comment=comment,
+        created_at=last.ends_at + timedelta(days=1),
+    )
+
+
+def _follow_ups(members: dict[str, Member]) -> None:
+    """After a workshop, attendees add what they heard about: date one of
+    their shared subscriptions FOLLOW_UPS days after the end of the first
+    session they attended, so the dashboard's workshop effect shows it."""
+    for local, feed_key, days in FOLLOW_UPS:
+        if local not in members:
+            continue
+        first = (
+            Attendance.objects.filter(registration__member=members[local], status__in=["attended", "partial"])
+            .order_by("session__ends_at")
+            .values_list("session__ends_at", flat=True)
+            .first()
+        )
+        if first is None:
+            continue
+        added_at = min(first + timedelta(days=days), timezone.now() - timedelta(hours=1))
+        Subscription.objects.filter(member=members[local], feed__url=DEMO_FEEDS[feed_key].url, is_shared=True).update(
+            added_at=added_at
+        )
+
+
 @transaction.atomic
 def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
     topics = {slug: Topic.objects.get_or_create(slug=slug, defaults={"name": name})[0] for name, slug in TOPICS}
@@ -154,8 +208,7 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
             )
             _attend(registration, marks.get(local, [("attended", 120), ("attended", 120)]), lena)
             if registration.status in ("attended", "partial") and local != "employee" and answered < len(FEEDBACK):
-                rating, next_step, comment = FEEDBACK[answered]
-                Feedback.objects.create(registration=registration, rating=rating, next_step=next_step, comment=comment)
+                _feedback(registration, *FEEDBACK[answered])
                 answered += 1
             registration.feedback_requested_at = timezone.now() - timedelta(days=92)
             registration.save(update_fields=["feedback_requested_at"])
@@ -183,10 +236,41 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
             )
             _attend(registration, [("no_show", 0)] if local in ("amir", "bella") else [("attended", 120)], lena)
             if registration.status == "attended" and local != "employee":
-                rating, next_step, comment = FEEDBACK[index]
-                Feedback.objects.create(registration=registration, rating=rating, next_step=next_step, comment=comment)
+                _feedback(registration, *FEEDBACK[index])
 
-    # 3. Upcoming, online, full with a waitlist.
+    # 3. Past, two weeks ago: the leaders' dashboard's last four weeks show
+    # attendance and feedback, and Design and the trainee took part.
+    workshop, created = _workshop(
+        "Share what you learn",
+        facilitators=[lena],
+        topics=[topics["blogging"], topics["curation"]],
+        sessions=[(-12, 14, 2, in_person, "Room Lovelace")],
+        description="Working out loud: small, regular notes on what you read, for colleagues.",
+        audience="Everyone",
+        capacity=12,
+        status=Workshop.Status.FINISHED,
+        published_at=timezone.now() - timedelta(days=30),
+    )
+    result["share"] = workshop
+    if created:
+        people = ["ceo", "coo", "people", "kofi", "lucia", "mika", "nils", "dora", "gus", "hana", "iris"]
+        marks = {"coo": [("no_show", 0)], "hana": [("partial", 60)], "nils": [("excused", 0)]}
+        answered = 0
+        for local in people:
+            registration = _register(
+                workshop,
+                members[local],
+                status=Registration.Status.REGISTERED,
+                when=timezone.now() - timedelta(days=20),
+            )
+            _attend(registration, marks.get(local, [("attended", 120)]), lena)
+            if registration.status in ("attended", "partial") and answered < len(FEEDBACK):
+                _feedback(registration, *FEEDBACK[len(FEEDBACK) - 1 - answered])
+                answered += 1
+            registration.feedback_requested_at = timezone.now() - timedelta(days=11)
+            registration.save(update_fields=["feedback_requested_at"])
+
+    # 4. Upcoming, online, full with a waitlist.
     workshop, created = _workshop(
         "Mastodon for researchers",
         facilitators=[kofi],
@@ -205,7 +289,7 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
         for position, local in enumerate(["dana", "employee", "chen"], start=1):
             _register(workshop, members[local], status=Registration.Status.WAITLISTED, position=position)
 
-    # 4. Upcoming, two sessions in person, seats left.
+    # 5. Upcoming, two sessions in person, seats left.
     workshop, created = _workshop(
         "Blogging to learn",
         facilitators=[lena, kofi],
@@ -223,7 +307,7 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
         for local in ["employee", "ben", "gus", "hana"]:
             _register(workshop, members[local], status=Registration.Status.REGISTERED)
 
-    # 5. A draft.
+    # 6. A draft.
     workshop, _created = _workshop(
         "Podcasts as a learning source",
         facilitators=[kofi],
@@ -234,4 +318,5 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
         capacity=10,
     )
     result["podcasts"] = workshop
+    _follow_ups(members)
     return result
