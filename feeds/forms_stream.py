@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import forms
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import Report, Subscription
 from .stream import ORDER_DATE, ORDER_RELEVANCE, StreamFilters
+
+
+@lru_cache(maxsize=64)
+def _options_html(choices: tuple[tuple[str, str], ...]) -> str:
+    """The <option>s of one select, built once per list of choices (the same
+    for everyone until the cached filter choices change)."""
+    return format_html_join("", '<option value="{}">{}</option>', choices)
 
 
 class StreamFilterForm(forms.Form):
@@ -50,11 +60,10 @@ class StreamFilterForm(forms.Form):
         for name in ("team", "member", "platform", "topic"):
             field = self.fields[name]
             current = "" if name in self.errors else str(self.data.get(name, "") or "")
-            options = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((value, " selected" if str(value) == current else "", text) for value, text in field.choices[1:]),
-            )
+            options = _options_html(tuple((str(value), str(text)) for value, text in field.choices[1:]))
+            if current:
+                chosen = format_html('<option value="{}">', current)
+                options = mark_safe(options.replace(chosen, chosen[:-1] + " selected>", 1))  # noqa: S308 - escaped above
             fields.append({"name": name, "label": field.label, "options": options, "errors": self.errors.get(name, [])})
         return fields
 
