@@ -498,22 +498,23 @@ def _tell_owners(feed: Feed, *, event: str, log_row: FetchLog, message: str) -> 
     )
     name = feed.display_title
     if event == "gone":
-        subject = f"{name} is gone"
-        what = "plnorg stopped fetching it. If the site moved its feed, add the new address in My PLN."
+        subject = _("%(name)s is gone") % {"name": name}
+        what = _("plnorg stopped fetching it. If the site moved its feed, add the new address in My PLN.")
     else:
-        subject = f"{name} is paused after repeated errors"
-        what = (
-            f"plnorg tried {PAUSE_AFTER_ERRORS} times in a row and paused it. "
-            'Open My PLN and press "Try again" once the site works again.'
-        )
+        subject = _("%(name)s is paused after repeated errors") % {"name": name}
+        what = _(
+            'plnorg tried %(count)d times in a row and paused it. Open My PLN and press "Try again" once the '
+            "site works again."
+        ) % {"count": PAUSE_AFTER_ERRORS}
     my_pln = settings.SITE_URL + reverse("feeds:my_pln")
     for subscription in subscriptions:
         member = subscription.member
-        body = (
-            f"Hello {member.name},\n\n"
-            f"The feed {name} ({feed.url}) that you registered in plnorg has a problem:\n\n"
-            f"{message}\n\n{what}\n{my_pln}\n"
-        )
+        greeting = _("Hello %(name)s,") % {"name": member.name}
+        problem = _("The feed %(name)s (%(url)s) that you registered in plnorg has a problem:") % {
+            "name": name,
+            "url": feed.url,
+        }
+        body = f"{greeting}\n\n{problem}\n\n{message}\n\n{what}\n{my_pln}\n"
         # Only to owners who want it; carries the one-click unsubscribe link.
         optional_email_enqueue(
             member=member,
