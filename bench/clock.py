@@ -27,34 +27,13 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_database  # noqa: E402
+
 TARGET_P95_MS = 100.0
-
-
-def _bench_database_url() -> tuple[str, str, str]:
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/plnorg"
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench/clock.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = f"{parts.path.lstrip('/') or 'plnorg'}_bench_clock_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    return admin, urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def _admin_sql(admin_url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def _populate(*, members: int, team_size: int, entries: int, days: int, seed: int = 7):
@@ -152,18 +131,15 @@ def main() -> int:
         else {"members": 1000, "team_size": 50, "entries": 200_000, "days": 300}
     )
     runs = 3 if args.smoke else 40
-    admin_url, bench_url, name = _bench_database_url()
-    os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plnorg.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "*")
-    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-    try:
+    with bench_database("clock", unique=True):
         import django
 
         django.setup()
         from django.core.management import call_command
-        from django.db import connection, connections
+        from django.db import connection
         from django.test import Client
         from django.urls import reverse
 
@@ -209,9 +185,6 @@ def main() -> int:
         if not args.smoke:
             ok = p95 < TARGET_P95_MS and p95a < TARGET_P95_MS and growth < 2
             print("within targets" if ok else "OVER TARGET")
-        connections.close_all()
-    finally:
-        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

@@ -31,29 +31,19 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stream import ENTRY_SQL, FLOOR_NAME, _admin_sql, _percentile  # noqa: E402
+from bench.common import PLATFORMS, bench_database, percentile  # noqa: E402
+from bench.stream import ENTRY_SQL, FLOOR_NAME  # noqa: E402
 
 TARGET_TASK_S = 60.0
 TARGET_COLD_P95_MS = 300.0
 TARGET_WARM_P95_MS = 100.0
-PLATFORMS = ["blog", "mastodon", "bluesky", "youtube", "podcast", "github", "substack"]
 FULL = {"members": 1000, "teams": 25, "feeds": 5000, "accounts": 1000, "entries": 1_000_000,
         "time_entries": 200_000, "workshops": 500}  # fmt: skip
 SMOKE = {"members": 30, "teams": 3, "feeds": 60, "accounts": 20, "entries": 3000, "time_entries": 600, "workshops": 6}
-
-
-def _bench_database_url(smoke: bool) -> tuple[str, str, str]:
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/plnorg"
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench/dashboard.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = f"{parts.path.lstrip('/') or 'plnorg'}_bench_dashboard" + (f"_smoke_{os.getpid()}" if smoke else "")
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{name}")), name
 
 
 # --- Data ------------------------------------------------------------------------------
@@ -244,7 +234,7 @@ def _timings(client, url: str, *, requests: int, expect: str, clear_cache: bool)
         started = time.perf_counter()
         client.get(url)
         values.append((time.perf_counter() - started) * 1000)
-    return {"p50": statistics.median(values), "p95": _percentile(values, 0.95), "n": requests}
+    return {"p50": statistics.median(values), "p95": percentile(values, 0.95), "n": requests}
 
 
 def main() -> int:
@@ -253,21 +243,17 @@ def main() -> int:
     args = parser.parse_args()
     size = SMOKE if args.smoke else FULL
     requests = 3 if args.smoke else 100
-    admin_url, bench_url, name = _bench_database_url(args.smoke)
-    os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plnorg.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "*")
-    os.environ["CACHE_KEY_PREFIX"] = f"plnorg-{name}"  # it clears its cache: never another run's keys
-    _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-    try:
+    with bench_database("dashboard", unique=args.smoke) as name:
+        os.environ["CACHE_KEY_PREFIX"] = f"plnorg-{name}"  # it clears its cache: never another run's keys
         import django
 
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.db import connection, connections
+        from django.db import connection
         from django.test import Client
         from django.urls import reverse
 
@@ -326,9 +312,6 @@ def main() -> int:
                 print(
                     f"  {label}: {value:.1f} {unit} ({'ok' if value < target else 'MISS'}, target < {target:g} {unit})"
                 )
-        connections.close_all()
-    finally:
-        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

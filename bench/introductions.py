@@ -21,37 +21,15 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_database  # noqa: E402
+
 TARGET_SECONDS = 10.0
 TARGET_MB = 500.0
 TOPICS = [f"topic-{i:02d}" for i in range(40)]
-
-
-def _bench_database_url() -> tuple[str, str, str]:
-    """(admin URL, bench URL, bench database name) next to the configured database."""
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/plnorg"
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench/introductions.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = f"{parts.path.lstrip('/') or 'plnorg'}_bench_intro_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    return admin, urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def _admin_sql(admin_url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def _populate(*, members: int, feeds: int, per_member: int, teams: int, seed: int = 1) -> None:
@@ -121,17 +99,13 @@ def main() -> int:
         if args.smoke
         else {"members": 1000, "feeds": 5000, "per_member": 20, "teams": 20}
     )
-    admin_url, bench_url, name = _bench_database_url()
-    os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plnorg.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-    try:
+    with bench_database("intro", unique=True):
         import django
 
         django.setup()
         from django.core.management import call_command
-        from django.db import connections
 
         call_command("migrate", verbosity=0, run_syncdb=True)
         started = time.perf_counter()
@@ -170,9 +144,6 @@ def main() -> int:
         if not args.smoke:
             ok = seconds < TARGET_SECONDS and max(peak / 2**20, rss_after) < TARGET_MB
             print("within targets" if ok else "OVER TARGET")
-        connections.close_all()
-    finally:
-        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

@@ -29,16 +29,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PLATFORMS, bench_database, percentile  # noqa: E402
 
 TEAMS = 10
 MEMBERS = 200
 ACCOUNT_FEEDS = 200
 FEEDS = 2000
-PLATFORMS = ["blog", "mastodon", "bluesky", "youtube", "podcast", "github", "substack"]
 COMMON_WORD = "learning"  # in about a third of the titles
 RARE_WORD = "zephyrine"  # in one entry of 20,000
 FLOOR_NAME = "bench_stream_floor"
@@ -70,29 +70,6 @@ def __getattr__(name: str):
 
 
 # --- Database ------------------------------------------------------------------
-
-
-def _bench_database_url(smoke: bool) -> tuple[str, str, str]:
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/plnorg"
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit("bench/stream.py needs PostgreSQL (DATABASE_URL=postgres://...)")
-    base = parts.path.lstrip("/") or "plnorg"
-    name = f"{base}_bench_stream" + (f"_smoke_{os.getpid()}" if smoke else "")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    return admin, urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def _admin_sql(admin_url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def _populate_people_and_feeds(*, members: int, teams: int, feeds: int, accounts: int) -> dict:
@@ -202,12 +179,6 @@ def _insert_entries(*, start: int, stop: int, data: dict) -> float:
 # --- Measuring ---------------------------------------------------------------
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _measure(client, url: str, *, requests: int, expect: str) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -227,7 +198,7 @@ def _measure(client, url: str, *, requests: int, expect: str) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
     return {
         "p50": statistics.median(timings),
-        "p95": _percentile(timings, 0.95),
+        "p95": percentile(timings, 0.95),
         "queries": query_count,
         "articles": body.count("<article"),
     }
@@ -285,23 +256,18 @@ def main() -> int:
     else:
         people = {"members": MEMBERS, "teams": TEAMS, "feeds": FEEDS, "accounts": ACCOUNT_FEEDS}
         sizes, requests = [10_000, 100_000, 1_000_000], 200
-    admin_url, bench_url, name = _bench_database_url(args.smoke)
-    os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plnorg.settings")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "*")
     # Its own cache keys: the benchmark clears them, and must not share the
     # cached stream filter choices with a test run on the same Redis.
-    os.environ["CACHE_KEY_PREFIX"] = f"plnorg-{name}"
-    _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-    try:
+    with bench_database("stream", unique=args.smoke) as name:
+        os.environ["CACHE_KEY_PREFIX"] = f"plnorg-{name}"
         import django
 
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.db import connections
         from django.test import Client
 
         settings.ROOT_URLCONF = "bench.stream"
@@ -324,9 +290,6 @@ def main() -> int:
             all_results[size] = _run_size(client, size=size, requests=requests, data=data)
         if not args.smoke:
             _verdict(all_results)
-        connections.close_all()
-    finally:
-        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

@@ -68,8 +68,18 @@ def picks_visible() -> QuerySet[Pick]:
     )
 
 
+PICKS_BY_ID = 2000
+
+
 def entries_picked(entries: QuerySet[Entry]) -> QuerySet[Entry]:
-    """The "Picks only" filter: narrow any entry queryset to picked entries."""
+    """The "Picks only" filter: narrow any entry queryset to picked entries.
+
+    Picks are few, so their entries are fetched by id (like a rare search
+    word) rather than found by walking a newest-first index; past
+    PICKS_BY_ID picks the semi-join takes over."""
+    ids = list(Pick.objects.order_by().values_list("entry_id", flat=True)[:PICKS_BY_ID])
+    if len(ids) < PICKS_BY_ID:
+        return entries.filter(pk__in=ids)
     return entries.filter(Exists(Pick.objects.filter(entry=OuterRef("pk"))))
 
 

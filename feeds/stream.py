@@ -42,6 +42,7 @@ from django.utils.translation import ngettext
 
 from members.models import Member, Team
 
+from .curation import entries_picked
 from .models import Entry, Subscription
 
 PAGE_SIZE = 50
@@ -226,7 +227,7 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
     else:
         entries = Entry.objects.shared()
     if filters.picks:
-        entries = _picked(entries)
+        entries = entries_picked(entries)
     if filters.platform:
         entries = entries.filter(feed__platform=filters.platform)
     if filters.since:
@@ -246,18 +247,6 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
                     Q(title__icontains=word) | Q(summary__icontains=word) | Q(content__icontains=word)
                 )
     return entries
-
-
-def _picked(entries: QuerySet[Entry]) -> QuerySet[Entry]:
-    """Entries a facilitator picked. Picks are few, so their entries are
-    fetched by id (like a rare search word) rather than found by walking the
-    newest-first index; past SPARSE_MATCHES picks the semi-join takes over."""
-    from .models import Pick
-
-    ids = list(Pick.objects.order_by().values_list("entry_id", flat=True)[:SPARSE_MATCHES])
-    if len(ids) < SPARSE_MATCHES:
-        return entries.filter(pk__in=ids)
-    return entries.filter(Exists(Pick.objects.filter(entry=OuterRef("pk"))))
 
 
 def _sparse_matches(query: SearchQuery) -> list[int] | None:

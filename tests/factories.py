@@ -107,3 +107,10 @@ class StarterPackFactory(factory.django.DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Starter pack {n}")
     topic = "data"
+
+
+def shared_entry(**kwargs):
+    """An entry the organization can see: its feed is shared by someone."""
+    feed = FeedFactory()
+    SubscriptionFactory(feed=feed, is_shared=True)
+    return EntryFactory(feed=feed, **kwargs)

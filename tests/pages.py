@@ -4,6 +4,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from django.test import Client
+
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 
 
@@ -48,3 +50,10 @@ def parse_page(response_or_html) -> _Collector:
     collector = _Collector()
     collector.feed(raw)
     return collector
+
+
+def client_for(who) -> Client:
+    """A test client signed in as ``who`` (a user, or a member: its user)."""
+    client = Client()
+    client.force_login(getattr(who, "user", who))
+    return client

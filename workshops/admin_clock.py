@@ -32,23 +32,20 @@ class ClockPolicyAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-ReadOnlyAdmin = ViewOnlyAdmin
-
-
 @admin.register(TimeEntry)
-class TimeEntryAdmin(ReadOnlyAdmin):
+class TimeEntryAdmin(ViewOnlyAdmin):
     list_display = ("date", "member", "member_label", "team_name", "minutes", "activity", "status")
     list_filter = ("status", "activity", "source")
     list_select_related = ("member__user",)
 
 
 @admin.register(TimeEntryHistory)
-class TimeEntryHistoryAdmin(ReadOnlyAdmin):
+class TimeEntryHistoryAdmin(ViewOnlyAdmin):
     list_display = ("at", "entry", "action", "actor_email")
 
 
 @admin.register(ClockTimer)
-class ClockTimerAdmin(ReadOnlyAdmin):
+class ClockTimerAdmin(ViewOnlyAdmin):
     """Running timers; members start and stop them on the clock page."""
 
     list_display = ("member", "started_at", "activity")

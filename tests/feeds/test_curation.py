@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,23 +26,11 @@ from tests.factories import (
     SavedEntryFactory,
     StarterPackFactory,
     SubscriptionFactory,
+    shared_entry,
 )
-from tests.pages import parse_page, text_of
+from tests.pages import client_for, parse_page, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def shared_entry(**kwargs):
-    """An entry the organization can see: its feed is shared by someone."""
-    feed = FeedFactory()
-    SubscriptionFactory(feed=feed, is_shared=True)
-    return EntryFactory(feed=feed, **kwargs)
-
-
-def client_for(member) -> Client:
-    client = Client()
-    client.force_login(member.user)
-    return client
 
 
 def facilitator():

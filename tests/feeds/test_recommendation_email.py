@@ -4,28 +4,15 @@ it, with the note, the entry and the unsubscribe and preferences links."""
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from feeds.curation import recommendation_send
 from feeds.models import Recommendation
 from members.models import OutboundEmail
-from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory
-from tests.pages import text_of
+from tests.factories import MemberFactory, shared_entry
+from tests.pages import client_for, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def shared_entry(**kwargs):
-    feed = FeedFactory()
-    SubscriptionFactory(feed=feed, is_shared=True)
-    return EntryFactory(feed=feed, **kwargs)
-
-
-def client_for(member) -> Client:
-    client = Client()
-    client.force_login(member.user)
-    return client
 
 
 def test_recommending_from_the_entry_page_emails_the_colleague_once_with_note_entry_and_links():

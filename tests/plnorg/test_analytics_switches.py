@@ -266,7 +266,10 @@ def test_network_off_no_page_links_to_the_network_page(persona, client_as):
     client = client_as(persona)
     network = f'href="{reverse("feeds:network")}"'
     pages = [reverse("home"), reverse("feeds:stream"), reverse("feeds:starter_packs")]
-    assert network in client.get(reverse("home")).content.decode()  # the menu and "What we have in common"
+    home = client.get(reverse("home")).content.decode()
+    assert home.count(network) == 2  # the menu and "What we have in common"
+    for url in pages:
+        assert network in client.get(url).content.decode(), url  # the menu, on every page
 
     switch_off(NETWORK)
 

@@ -2,11 +2,7 @@
 accept/decline and "did you meet?", opt-in and opt-out, the analytics switches."""
 
 import importlib.util
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -36,6 +32,7 @@ from plnorg.introductions import (
     suggestions_compute,
 )
 from plnorg.models import ConnectorStatus, IntroductionSuggestion
+from tests.bench_smoke import bench_smoke_run
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 from tests.pages import parse_page, text_of
 
@@ -423,16 +420,7 @@ def test_demo_seeding_is_idempotent(db):
 
 @pytest.mark.timeout(120)
 def test_bench_smoke_runs():
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "bench/introductions.py", "--smoke"],
-        cwd=root,
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = bench_smoke_run("bench/introductions.py", timeout=110)
     assert "suggestions:" in result.stdout and "peak memory" in result.stdout
 
 

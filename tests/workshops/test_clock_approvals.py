@@ -8,12 +8,11 @@ import io
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from members.models import OutboundEmail, Team
 from tests.factories import MemberFactory, TeamFactory
-from tests.pages import text_of
+from tests.pages import client_for, text_of
 from tests.workshops.factories_clock import TimeEntryFactory
 from workshops.models import TimeEntry
 from workshops.services import clock as svc
@@ -23,26 +22,6 @@ pytestmark = pytest.mark.django_db
 APPROVALS = reverse("workshops:approvals")
 EMPTY_APPROVALS = "Nothing waiting for approval. Submitted weeks appear here."
 MONDAY = dt.date(2021, 6, 7)  # long before the demo organization's entries
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def team():
-    boss = MemberFactory(team=None, display_name="Zelda Boss", user__email="zelda.boss@example.org")
-    team = TeamFactory(name="Zz Approvals Team", manager=boss.user)
-    boss.team = team
-    boss.save()
-    return team
-
-
-@pytest.fixture
-def worker(team):
-    return MemberFactory(team=team, display_name="Walt Worker", user__email="walt.worker@example.org")
 
 
 def submitted(member, day, minutes, activity="seek"):

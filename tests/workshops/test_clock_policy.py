@@ -9,11 +9,10 @@ import io
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from tests.factories import MemberFactory, TeamFactory
-from tests.pages import parse_page, text_of
+from tests.factories import MemberFactory
+from tests.pages import client_for, parse_page, text_of
 from tests.workshops.factories import RegistrationFactory, WorkshopFactory
 from tests.workshops.factories_clock import ClockPolicyFactory
 from workshops import reports
@@ -29,27 +28,6 @@ APPROVALS = reverse("workshops:approvals")
 EMPTY_APPROVALS = "Nothing waiting for approval. Submitted weeks appear here."
 # A week long before the demo organization's entries: Monday 7 June 2021.
 MONDAY = dt.date(2021, 6, 7)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def team():
-    """A team of its own (no demo data): its manager and one member."""
-    boss = MemberFactory(team=None, display_name="Zelda Boss", user__email="zelda.boss@example.org")
-    team = TeamFactory(name="Zz Policy Team", manager=boss.user)
-    boss.team = team
-    boss.save()
-    return team
-
-
-@pytest.fixture
-def worker(team):
-    return MemberFactory(team=team, display_name="Walt Worker", user__email="walt.worker@example.org")
 
 
 def record(member, day, minutes, activity="seek"):
@@ -129,8 +107,8 @@ def test_without_approval_nothing_waits_and_payroll_and_reports_get_the_time(tea
     )
     assert csv_rows(export) == [
         ["email", "team", "date", "minutes", "activity", "status", "approver"],
-        ["walt.worker@example.org", "Zz Policy Team", "2021-06-07", "20", "seek", "approved", ""],
-        ["walt.worker@example.org", "Zz Policy Team", "2021-06-09", "35", "sense", "approved", ""],
+        ["walt.worker@example.org", "Zz Clock Team", "2021-06-07", "20", "seek", "approved", ""],
+        ["walt.worker@example.org", "Zz Clock Team", "2021-06-09", "35", "sense", "approved", ""],
     ]
     paid_after = reports.paid_hours_and_cost(start=MONDAY, end=MONDAY + dt.timedelta(days=6))["minutes"]
     assert paid_after - paid_before == 55

@@ -7,24 +7,17 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from plnorg.lifecycle import DATA_PARTS, OFFBOARDING
 from tests.factories import MemberFactory
-from tests.pages import text_of
+from tests.pages import client_for, text_of
 from tests.workshops.factories import RegistrationFactory, TopicFactory, WorkshopFactory
 from workshops.models import Registration, Workshop, WorkshopSession
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_list_filters_topic_mode_and_seats_left():

@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.template.defaultfilters import date as date_filter
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import MemberFactory
-from tests.pages import parse_page, text_of
+from tests.pages import client_for, parse_page, text_of
 from tests.workshops.factories import RegistrationFactory, ResourceFactory, TopicFactory, WorkshopFactory
 from workshops.models import Resource, Workshop
 from workshops.services.feedback import feedback_submit
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.django_db
 
 LIBRARY = reverse("workshops:resources")
 MINE = reverse("workshops:mine")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def items(html: str, after: str | None = None) -> list[str]:

@@ -6,13 +6,12 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from members.models import FACILITATORS, AuditEvent
 from members.services import role_grant
 from tests.factories import MemberFactory
-from tests.pages import parse_page, text_of
+from tests.pages import client_for, parse_page, text_of
 from tests.workshops.factories import RegistrationFactory, ResourceFactory, TopicFactory, WorkshopFactory
 from workshops.models import Workshop, WorkshopMaterial
 from workshops.services.workshop import material_add, workshop_duplicate
@@ -20,12 +19,6 @@ from workshops.services.workshop import material_add, workshop_duplicate
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
