@@ -3,19 +3,21 @@
 Serves N generated feeds (default 1,000 × 20 entries with HTML bodies of a
 few KB) from local servers on several 127.0.0.x host names that honour ETag,
 and lets 2 real Celery worker processes on real Redis and PostgreSQL ingest
-them, driven by the real scheduler:
+them, driven by the real scheduler (which queues batches of
+``FETCH_BATCH_SIZE`` feeds; each worker process fetches a batch's feeds
+``FETCH_BATCH_THREADS`` at a time):
 
 - pass 1: every feed new; pass 2: every feed answers 304; pass 3: 10 % of
   the feeds changed (one new entry, one edited);
 - the ceiling: ``feedparser.parse`` with default options on the same bytes,
   in one process (where a naive importer starts from);
-- queries per feed (first fetch and 304), measured in this process;
+- queries per feed (first fetch and 304), measured in this process, for a
+  batch of 10 and for one feed alone (a member's "fetch now");
 - peak worker RSS, sampled throughout, including while a 50 MB response
   (no Content-Length) is refused.
 
 It uses a database of its own (``<DATABASE_URL's name>_bench_ingest``, or
-``_bench_smoke``,
-created and dropped here) and a queue of its own. ``--smoke`` runs a tiny
+``_bench_smoke``, created and dropped here) and a queue of its own. ``--smoke`` runs a tiny
 version for the test suite. Only 127.0.0.x is contacted.
 """
 
@@ -236,7 +238,7 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from feeds.ingest import feed_fetch
+    from feeds.ingest import feed_fetch, feeds_fetch_batch
     from feeds.models import Feed, FetchLog
     from feeds.scheduler import _redis, feeds_schedule_due
     from tests.feeds.servers import FeedServer, unbounded
@@ -251,16 +253,20 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
         server = servers[n % args.hosts]
         urls.append(server.set(f"/feeds/{n}.xml", document, etag=f'"{n}-0"'))
 
-    # Queries per feed, in this process, on a few extra feeds.
-    extra = [servers[0].set(f"/extra/{n}.xml", feed_document(100000 + n, args.entries), etag='"x"') for n in range(3)]
-    query_counts = {"first fetch": [], "304": []}
-    for url in extra:
-        feed = Feed.objects.create(url=url, next_fetch_at=timezone.now() + timezone.timedelta(days=1))
-        for kind in ("first fetch", "304"):
-            with CaptureQueriesContext(connection) as captured:
-                feed_fetch(feed_id=feed.pk)
-            query_counts[kind].append(len(captured))
-    Feed.objects.filter(url__in=extra).delete()
+    # Queries per feed, in this process: one feed alone (feeds.fetch_feed,
+    # "fetch now"), and a batch of 10 (feeds.fetch_feeds, the scheduler's).
+    extra = [servers[0].set(f"/extra/{n}.xml", feed_document(100000 + n, args.entries), etag='"x"') for n in range(11)]
+    later = timezone.now() + timezone.timedelta(days=1)
+    extra_ids = [Feed.objects.create(url=url, next_fetch_at=later).pk for url in extra]
+    query_counts = {}
+    for kind in ("first fetch", "304"):
+        with CaptureQueriesContext(connection) as captured:
+            feed_fetch(feed_id=extra_ids[0])
+        query_counts[f"alone, {kind}"] = len(captured)
+        with CaptureQueriesContext(connection) as captured:
+            feeds_fetch_batch(feed_ids=extra_ids[1:])
+        query_counts[f"batch, {kind}"] = len(captured) / 10
+    Feed.objects.filter(pk__in=extra_ids).delete()
 
     past = timezone.now() - timezone.timedelta(minutes=1)
     Feed.objects.bulk_create([Feed(url=url, next_fetch_at=past) for url in urls])
@@ -304,7 +310,7 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
                     time.sleep(0.05)
             limit = time.monotonic() + 1800
             while FetchLog.objects.count() < expected_logs and time.monotonic() < limit:
-                time.sleep(0.1)
+                time.sleep(0.02)
             elapsed = time.monotonic() - started
             cpu_ms = (sampler.cpu_seconds() - cpu_before) * 1000 / args.feeds
             stored = (FetchLog.objects.aggregate(n=Sum("new_entries"))["n"] or 0) - before
@@ -367,13 +373,17 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
     print(f"second pass ÷ ceiling: {second_rate / ceiling_rate:.2f}× (target ≥ 10)")
     print(f"third pass ÷ ceiling: {third_rate / ceiling_rate:.2f}×")
     print(
-        "queries per feed (in process): first fetch "
-        f"{sum(query_counts['first fetch']) / 3:.0f}, 304 {sum(query_counts['304']) / 3:.0f}"
+        "queries per feed (in process): in a batch of 10: first fetch "
+        f"{query_counts['batch, first fetch']:.1f}, 304 {query_counts['batch, 304']:.1f}; "
+        f"alone: first fetch {query_counts['alone, first fetch']}, 304 {query_counts['alone, 304']}"
     )
     print(
         f"peak worker RSS: {steady_peak:.0f} MB during the passes, {sampler.peak_mb():.0f} MB overall (target < 250 MB)"
     )
-    print(f"per-host limit: {settings.FETCH_PER_HOST_LIMIT}")
+    print(
+        f"per-host limit: {settings.FETCH_PER_HOST_LIMIT}; batches of {settings.FETCH_BATCH_SIZE} feeds, "
+        f"{settings.FETCH_BATCH_THREADS} fetch threads per worker process"
+    )
     return 0
 
 

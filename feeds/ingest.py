@@ -1,4 +1,5 @@
-"""Fetch → parse → store: the service behind ``feeds.fetch_feed``.
+"""Fetch → parse → store: the services behind ``feeds.fetch_feeds`` (the
+scheduler's batches) and ``feeds.fetch_feed`` (one feed, "fetch now").
 
 `feed_fetch(feed_id=...)` fetches one feed with the safe fetcher (conditional
 GET with the stored ETag / Last-Modified), parses and sanitizes the response
@@ -6,6 +7,11 @@ GET with the stored ETag / Last-Modified), parses and sanitizes the response
 The HTTP request and the parsing happen outside any database transaction;
 everything the fetch changes is then written in one short transaction, with
 its FetchLog row and any email to the feed's owners.
+
+`feeds_fetch_batch(feed_ids=...)` does the same for many feeds: threads make
+the requests (within the per-host limit), the calling thread parses and
+records each response as it arrives, and all the 304s, by far the most
+common answer, are recorded together in one UPDATE and one INSERT.
 
 Outcomes:
 
@@ -30,9 +36,14 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import SimpleQueue
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,10 +56,10 @@ from django.utils.translation import gettext as _
 
 from members.notifications import FEED_PROBLEMS, optional_email_enqueue
 
-from .fetch import FetchError, fetch, normalize_url
+from .fetch import FetchError, FetchResult, fetch, normalize_url
 from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
-from .scheduler import host_slot
+from .scheduler import HostBusy, host_slot
 from .store import entries_store, entry_published_at
 
 log = logging.getLogger(__name__)
@@ -145,24 +156,45 @@ def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: flo
     again after the lease ran out), this call is a stale duplicate and does
     nothing. Raises scheduler.HostBusy when the host has no free slot.
     """
-    feed = Feed.objects.filter(pk=feed_id).first()
-    if feed is None or feed.is_demo or feed.status != Feed.Status.ACTIVE:
+    feeds = _leased_feeds([feed_id], lease)
+    if not feeds:
         return None
-    if lease is not None and feed.next_fetch_at != datetime.fromisoformat(lease):
-        return None
+    feed = feeds[0]
     started_at = timezone.now()
     clock = time.monotonic()
     with host_slot(feed.url, wait_seconds=host_wait_seconds):
-        try:
-            result = fetch(
-                feed.url,
-                etag=feed.etag or None,
-                last_modified=feed.last_modified or None,
-                max_bytes=settings.FEED_MAX_BYTES,
-                deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
-            )
-        except FetchError as exc:
-            return _record_error(feed, started_at=started_at, clock=clock, message=str(exc))
+        result = _request(feed)
+    return _record_result(feed, result, started_at=started_at, clock=clock)
+
+
+def _leased_feeds(feed_ids: list[int], lease: str | None) -> list[Feed]:
+    """The active, non-demo feeds among ``feed_ids`` that still carry the
+    lease (all of them without one), in the order given."""
+    feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False)
+    if lease is not None:
+        feeds = feeds.filter(next_fetch_at=datetime.fromisoformat(lease))
+    by_id = {feed.pk: feed for feed in feeds}
+    return [by_id[pk] for pk in dict.fromkeys(feed_ids) if pk in by_id]
+
+
+def _request(feed: Feed) -> FetchResult | FetchError:
+    """The conditional GET (no database access: fetch threads run this)."""
+    try:
+        return fetch(
+            feed.url,
+            etag=feed.etag or None,
+            last_modified=feed.last_modified or None,
+            max_bytes=settings.FEED_MAX_BYTES,
+            deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
+        )
+    except FetchError as exc:
+        return exc
+
+
+def _record_result(feed: Feed, result: FetchResult | FetchError, *, started_at: datetime, clock: float) -> FetchOutcome:
+    """Parse and record what the fetch brought (any status, or its error)."""
+    if isinstance(result, FetchError):
+        return _record_error(feed, started_at=started_at, clock=clock, message=str(result))
     status = result.status
     size = len(result.content)
     if status == 304:
@@ -203,6 +235,221 @@ def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: flo
         headers=result.headers,
         moved_to=moved_to if moved_to and moved_to != feed.url else "",
     )
+
+
+# --------------------------------------------------------------------------
+# Batches: many feeds per task, fetched concurrently
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    outcomes: list[FetchOutcome]
+    # Not fetched: their host stayed busy, or the batch ran out of time.
+    # The caller queues them again (same lease).
+    postponed: list[int]
+
+
+@dataclass
+class _Fetched:
+    feed: Feed
+    result: FetchResult | FetchError | None  # None: not fetched (postponed)
+    started_at: datetime | None = None
+    seconds: float = 0.0  # how long the request took
+
+
+_WAIT = "<wait>"  # no host name contains "<"
+
+
+class _HostQueues:
+    """The batch's feeds by host, handed out to fetch threads.
+
+    A thread takes a host (at most ``limit`` threads per host in this batch),
+    holds one of its slots across every worker (scheduler.host_slot) and
+    fetches that host's feeds one after another while any are left; other
+    threads may join it on the same host up to the limit. A host whose slots
+    stay taken by others for ``wait_seconds`` has its feeds postponed.
+
+    ``room`` bounds the responses in memory: a thread takes a place before
+    each request and the recording thread gives it back once the response is
+    recorded, so a slow recorder holds at most ``rooms`` bodies (each under
+    FEED_MAX_BYTES), however fast the servers answer.
+    """
+
+    def __init__(self, feeds: list[Feed], *, limit: int, wait_seconds: float, give_up_at: float, rooms: int) -> None:
+        self.room = threading.Semaphore(rooms)
+        self.pending: dict[str, deque[Feed]] = {}
+        self.urls: dict[str, str] = {}  # host -> one of its feeds' URLs, for host_slot
+        for feed in feeds:
+            host = (urlsplit(feed.url).hostname or "").lower()
+            self.pending.setdefault(host, deque()).append(feed)
+            self.urls.setdefault(host, feed.url)
+        self.lock = threading.Lock()
+        self.threads_on: Counter[str] = Counter()
+        self.busy_since: dict[str, float] = {}
+        self.retry_at: dict[str, float] = {}
+        self.limit, self.wait_seconds, self.give_up_at = limit, wait_seconds, give_up_at
+        self.stop = threading.Event()
+
+    def take_host(self) -> str | None:
+        """A host to work on; WAIT when every host with feeds left is taken
+        or waiting; None when nothing is left to do."""
+        with self.lock:
+            now = time.monotonic()
+            if self.stop.is_set() or now >= self.give_up_at:
+                return None
+            hosts = [host for host, queue in self.pending.items() if queue]
+            if not hosts:
+                return None
+            for host in sorted(hosts, key=lambda host: self.threads_on[host]):
+                if self.threads_on[host] < self.limit and self.retry_at.get(host, 0) <= now:
+                    self.threads_on[host] += 1
+                    return host
+            return _WAIT
+
+    def next_feed(self, host: str) -> Feed | None:
+        """The host's next feed, with a place in ``room`` taken for its response."""
+        with self.lock:
+            self.busy_since.pop(host, None)
+        while not self.room.acquire(timeout=0.1):
+            if self.stop.is_set():
+                return None
+        with self.lock:
+            queue = self.pending[host]
+            if not queue or self.stop.is_set() or time.monotonic() >= self.give_up_at:
+                self.room.release()
+                return None
+            return queue.popleft()
+
+    def leave(self, host: str) -> None:
+        with self.lock:
+            self.threads_on[host] -= 1
+
+    def busy(self, host: str) -> list[Feed]:
+        """The host's slots are all taken elsewhere: try again shortly, or
+        give up on its feeds after ``wait_seconds``; returns the feeds given up."""
+        with self.lock:
+            now = time.monotonic()
+            self.threads_on[host] -= 1
+            since = self.busy_since.setdefault(host, now)
+            if now - since < self.wait_seconds:
+                self.retry_at[host] = now + random.uniform(0.02, 0.1)
+                return []
+            given_up = list(self.pending[host])
+            self.pending[host].clear()
+            return given_up
+
+    def left_over(self) -> list[Feed]:
+        with self.lock:
+            feeds = [feed for queue in self.pending.values() for feed in queue]
+            for queue in self.pending.values():
+                queue.clear()
+            return feeds
+
+
+def feeds_fetch_batch(
+    *,
+    feed_ids: list[int],
+    lease: str | None = None,
+    threads: int | None = None,
+    host_wait_seconds: float = 5.0,
+    budget_seconds: float = 120.0,
+) -> BatchOutcome:
+    """Fetch many feeds at once: the service behind ``feeds.fetch_feeds``.
+
+    Up to ``threads`` (``FETCH_BATCH_THREADS``) conditional GETs run at once
+    in threads, within the per-host limit; this thread parses and records each
+    response as it arrives (one short transaction per changed feed, none
+    open while any request is in flight on its behalf) and records every 304
+    together: one UPDATE of the feeds and one INSERT of their fetch logs.
+    Feeds not started within ``budget_seconds``, or whose host stayed busy for
+    ``host_wait_seconds``, come back in ``postponed``. Stale leases are
+    skipped as in `feed_fetch`.
+    """
+    feeds = _leased_feeds(feed_ids, lease)
+    outcomes: list[FetchOutcome] = []
+    postponed: list[int] = []
+    if not feeds:
+        return BatchOutcome(outcomes, postponed)
+    limit = max(1, settings.FETCH_PER_HOST_LIMIT)
+    workers = max(1, min(threads or settings.FETCH_BATCH_THREADS, len(feeds)))
+    queues = _HostQueues(
+        feeds,
+        limit=limit,
+        wait_seconds=host_wait_seconds,
+        give_up_at=time.monotonic() + budget_seconds,
+        rooms=workers + 1,
+    )
+    results: SimpleQueue[_Fetched | None] = SimpleQueue()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plnorg-fetch")
+    for _n in range(workers):
+        pool.submit(_fetch_thread, queues, results)
+    not_modified: list[_Fetched] = []
+    finished = 0
+    try:
+        while finished < workers:
+            item = results.get()
+            if item is None:
+                finished += 1
+            elif item.result is None:
+                postponed.append(item.feed.pk)
+            elif not isinstance(item.result, FetchError) and item.result.status == 304:
+                queues.room.release()  # a 304 holds no body
+                not_modified.append(item)
+                if len(not_modified) >= 100:
+                    outcomes.extend(_record_not_modified_many(not_modified))
+                    not_modified = []
+            else:
+                outcome = _record_fetched(item)
+                queues.room.release()
+                if outcome is not None:
+                    outcomes.append(outcome)
+    finally:
+        queues.stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if not_modified:
+            outcomes.extend(_record_not_modified_many(not_modified))
+    postponed.extend(feed.pk for feed in queues.left_over())
+    return BatchOutcome(outcomes, postponed)
+
+
+def _fetch_thread(queues: _HostQueues, results: SimpleQueue) -> None:
+    """One fetch thread: take a host, hold a slot, fetch its feeds; repeat.
+    Puts one _Fetched per feed it took, and None when it is done."""
+    try:
+        while (host := queues.take_host()) is not None:
+            if host is _WAIT:
+                time.sleep(0.02)
+                continue
+            try:
+                with host_slot(queues.urls[host]) as slot:
+                    while (feed := queues.next_feed(host)) is not None:
+                        slot.keep()
+                        started_at, clock = timezone.now(), time.monotonic()
+                        try:
+                            result = _request(feed)
+                        except Exception:  # noqa: BLE001 - a bug must not stop the batch; the lease retries it
+                            log.exception("fetching feed %s failed unexpectedly", feed.pk)
+                            queues.room.release()
+                            continue
+                        results.put(_Fetched(feed, result, started_at, time.monotonic() - clock))
+            except HostBusy:
+                for feed in queues.busy(host):
+                    results.put(_Fetched(feed, None))
+                continue
+            queues.leave(host)
+    finally:
+        results.put(None)
+
+
+def _record_fetched(item: _Fetched) -> FetchOutcome | None:
+    """Record one fetched feed; a failure to record is logged and the feed's
+    lease brings it back, so one bad feed cannot sink the batch."""
+    try:
+        return _record_result(item.feed, item.result, started_at=item.started_at, clock=time.monotonic() - item.seconds)
+    except Exception:  # noqa: BLE001
+        log.exception("recording the fetch of feed %s failed; it is fetched again after its lease", item.feed.pk)
+        return None
 
 
 def feed_ingest_document(
@@ -421,6 +668,43 @@ def _record_not_modified(feed: Feed, *, started_at: datetime, clock: float, head
     return FetchOutcome(
         feed_id=feed.pk, outcome=FetchLog.Outcome.NOT_MODIFIED, http_status=304, next_fetch_at=next_fetch_at
     )
+
+
+def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
+    """`_record_not_modified` for many feeds: one UPDATE, one INSERT."""
+    now = timezone.now()
+    logs: list[FetchLog] = []
+    outcomes: list[FetchOutcome] = []
+    for item in items:
+        feed = item.feed
+        dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
+        interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(item.result.headers))
+        feed.last_fetched_at = feed.last_success_at = now
+        feed.error_count, feed.last_error, feed.next_fetch_at = 0, "", now + interval
+        logs.append(
+            FetchLog(
+                feed=feed,
+                started_at=item.started_at,
+                outcome=FetchLog.Outcome.NOT_MODIFIED,
+                http_status=304,
+                duration_ms=int(item.seconds * 1000),
+            )
+        )
+        outcomes.append(
+            FetchOutcome(
+                feed_id=feed.pk,
+                outcome=FetchLog.Outcome.NOT_MODIFIED,
+                http_status=304,
+                next_fetch_at=feed.next_fetch_at,
+            )
+        )
+    with transaction.atomic():
+        Feed.objects.bulk_update(
+            [item.feed for item in items],
+            ["last_fetched_at", "last_success_at", "error_count", "last_error", "next_fetch_at"],
+        )
+        FetchLog.objects.bulk_create(logs)
+    return outcomes
 
 
 def _record_gone(feed: Feed, *, started_at: datetime, clock: float) -> FetchOutcome:

@@ -3,8 +3,10 @@
 The beat task runs `feeds_schedule_due` every minute. It claims due feeds
 (active, not demo, ``next_fetch_at <= now``) with ``SELECT … FOR UPDATE SKIP
 LOCKED``, moves their ``next_fetch_at`` forward by the lease
-(``FETCH_LEASE_SECONDS``) in the same transaction, and queues one
-``feeds.fetch_feed`` per feed after commit, carrying the lease. So:
+(``FETCH_LEASE_SECONDS``) in the same transaction, and queues them after
+commit as ``feeds.fetch_feeds`` tasks of up to ``FETCH_BATCH_SIZE`` feeds
+(interleaved by host), each carrying the lease. A batch fetches its feeds
+concurrently and records all its 304s in one statement (feeds.ingest). So:
 
 - two schedulers at once claim disjoint sets (SKIP LOCKED), and a feed
   claimed once is not due again until its lease runs out;
@@ -16,7 +18,8 @@ LOCKED``, moves their ``next_fetch_at`` forward by the lease
 `host_slot` limits concurrent fetches per host name across every worker
 (``FETCH_PER_HOST_LIMIT``, default 4) with a Redis sorted set used as a
 counting semaphore whose slots expire, so a worker killed mid-fetch cannot
-hold a slot for ever. Without Redis (embedded mode), or while Redis is
+hold a slot for ever. A holder may fetch several feeds of the host in a row;
+`HostSlot.keep` renews the slot before each, so it never expires while held. Without Redis (embedded mode), or while Redis is
 unreachable, the limit is not enforced: one embedded worker is polite anyway,
 and nothing can be queued while the broker is down.
 """
@@ -41,8 +44,11 @@ from .models import Feed
 
 log = logging.getLogger(__name__)
 
-# Longest a host slot may be held: above the fetch task's hard time limit.
+# A host slot expires this long after it was taken or last renewed: above
+# one fetch's deadline, so a live holder renews it in time.
 SLOT_SECONDS = 240
+# A holder renews its slot once it is this old.
+SLOT_RENEW_AFTER_SECONDS = 60
 
 
 class HostBusy(Exception):
@@ -101,27 +107,42 @@ def interleaved_by_host(feeds: list[tuple[int, str]]) -> list[int]:
     return ordered
 
 
-def feeds_schedule_due(*, now: datetime | None = None) -> int:
-    """Claim due feeds and queue their fetches after commit. Returns how many.
+def batches(ids: list[int], size: int | None = None) -> list[list[int]]:
+    """``ids`` cut into batches of at most ``FETCH_BATCH_SIZE``, order kept."""
+    size = max(1, settings.FETCH_BATCH_SIZE if size is None else size)
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
-    Claims no more than the queue has room for (``FETCH_CLAIM_BATCH`` minus
-    what is already waiting), so a backlog does not grow with every tick.
-    """
-    from .tasks import fetch_feed
 
-    depth = queue_depth() or 0
-    claimed, lease_until = feeds_claim_due(now=now, limit=settings.FETCH_CLAIM_BATCH - depth)
-    lease = lease_until.isoformat()
-    for index, pk in enumerate(interleaved_by_host(claimed)):
+def feeds_queue(ids: list[int], *, lease: str | None, countdown: float | None = None) -> int:
+    """Queue ``feeds.fetch_feeds`` batches for ``ids``; returns how many feeds
+    were queued (fewer when the broker failed: their leases expire and the
+    scheduler claims them again)."""
+    from .tasks import fetch_feeds
+
+    queued = 0
+    for batch in batches(ids):
         try:
-            fetch_feed.apply_async(kwargs={"feed_id": pk, "lease": lease}, retry=False)
+            fetch_feeds.apply_async(kwargs={"feed_ids": batch, "lease": lease}, countdown=countdown, retry=False)
         except Exception as exc:  # noqa: BLE001 - broker down: the leases expire and we claim again
             log.warning(
-                "scheduler: could not queue %d fetches (%s); they are retried after the lease",
-                len(claimed) - index,
-                exc,
+                "scheduler: could not queue %d fetches (%s); they are retried after the lease", len(ids) - queued, exc
             )
             break
+        queued += len(batch)
+    return queued
+
+
+def feeds_schedule_due(*, now: datetime | None = None) -> int:
+    """Claim due feeds and queue their fetches in batches. Returns how many.
+
+    Claims no more than the queue has room for (``FETCH_CLAIM_BATCH`` minus
+    what is already waiting, counting each waiting task as a full batch), so
+    a backlog does not grow with every tick.
+    """
+    depth = queue_depth() or 0
+    room = settings.FETCH_CLAIM_BATCH - depth * max(1, settings.FETCH_BATCH_SIZE)
+    claimed, lease_until = feeds_claim_due(now=now, limit=room)
+    feeds_queue(interleaved_by_host(claimed), lease=lease_until.isoformat())
     return len(claimed)
 
 
@@ -156,8 +177,24 @@ def _slot_key(host: str) -> str:
     return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:fetch-host:{host}"
 
 
+class HostSlot:
+    """A held slot (or, without Redis, a stand-in that holds nothing)."""
+
+    def __init__(self, client=None, key: str = "", token: str = "") -> None:
+        self.client, self.key, self.token = client, key, token
+        self.renewed = time.monotonic()
+
+    def keep(self) -> None:
+        """Renew the slot if it is getting old; call before each fetch."""
+        if self.client is None or time.monotonic() - self.renewed < SLOT_RENEW_AFTER_SECONDS:
+            return
+        with contextlib.suppress(Exception):  # fail open, as when taking it
+            self.client.zadd(self.key, {self.token: time.time() + SLOT_SECONDS}, xx=True)
+        self.renewed = time.monotonic()
+
+
 @contextlib.contextmanager
-def host_slot(url: str, *, wait_seconds: float = 0.0) -> Iterator[None]:
+def host_slot(url: str, *, wait_seconds: float = 0.0) -> Iterator[HostSlot]:
     """Hold one of the host's ``FETCH_PER_HOST_LIMIT`` fetch slots.
 
     Waits up to ``wait_seconds`` for a free slot, then raises HostBusy.
@@ -165,7 +202,7 @@ def host_slot(url: str, *, wait_seconds: float = 0.0) -> Iterator[None]:
     client = _redis()
     host = (urlsplit(url).hostname or "").lower()
     if client is None or not host:
-        yield
+        yield HostSlot()
         return
     key = _slot_key(host)
     token = uuid.uuid4().hex
@@ -178,7 +215,7 @@ def host_slot(url: str, *, wait_seconds: float = 0.0) -> Iterator[None]:
             acquired = bool(client.eval(_ACQUIRE, 1, key, now, now + SLOT_SECONDS, token, limit, SLOT_SECONDS * 2))
         except Exception as exc:  # noqa: BLE001 - fail open: see the module docstring
             log.warning("scheduler: per-host limit unavailable (%s); fetching %s without it", exc, host)
-            yield
+            yield HostSlot()
             return
         if acquired or time.monotonic() >= give_up:
             break
@@ -186,7 +223,7 @@ def host_slot(url: str, *, wait_seconds: float = 0.0) -> Iterator[None]:
     if not acquired:
         raise HostBusy(host)
     try:
-        yield
+        yield HostSlot(client, key, token)
     finally:
         with contextlib.suppress(Exception):
             client.zrem(key, token)

@@ -6,18 +6,26 @@ idempotent (the fetch checks its lease, entries are upserted), and the soft
 time limit lets a stuck fetch record its error before the hard limit kills it.
 """
 
+import logging
 import random
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from .ingest import feed_fetch, feed_fetch_timed_out, fetch_logs_purge
-from .scheduler import HostBusy, feeds_schedule_due
+from .ingest import feed_fetch, feed_fetch_timed_out, feeds_fetch_batch, fetch_logs_purge
+from .scheduler import HostBusy, feeds_queue, feeds_schedule_due
+
+log = logging.getLogger(__name__)
 
 # A fetch is bounded by FEED_FETCH_DEADLINE_SECONDS (30 s by default) well
 # inside these limits; the hard limit stays below the lease (300 s).
 FETCH_SOFT_TIME_LIMIT = 60
 FETCH_TIME_LIMIT = 90
+# A batch starts no fetch after BATCH_BUDGET_SECONDS (the rest are queued
+# again), so its last fetch ends well inside the soft limit.
+BATCH_BUDGET_SECONDS = 120
+BATCH_SOFT_TIME_LIMIT = 200
+BATCH_TIME_LIMIT = 230
 
 
 @shared_task(name="feeds.schedule_due_feeds", soft_time_limit=50, time_limit=55)
@@ -41,6 +49,26 @@ def fetch_feed(self, *, feed_id: int, lease: str | None = None) -> None:
         fetch_feed.apply_async(kwargs={"feed_id": feed_id, "lease": lease}, countdown=random.uniform(2, 6))
     except SoftTimeLimitExceeded:
         feed_fetch_timed_out(feed_id=feed_id)
+
+
+@shared_task(
+    name="feeds.fetch_feeds",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=BATCH_SOFT_TIME_LIMIT,
+    time_limit=BATCH_TIME_LIMIT,
+)
+def fetch_feeds(*, feed_ids: list[int], lease: str | None = None) -> None:
+    """The scheduler's batches: fetch ``feed_ids`` concurrently."""
+    try:
+        batch = feeds_fetch_batch(feed_ids=feed_ids, lease=lease, budget_seconds=BATCH_BUDGET_SECONDS)
+    except SoftTimeLimitExceeded:
+        # Feeds not recorded yet keep their lease and are claimed again after it.
+        log.warning("a batch of %d feeds ran out of time; the rest are fetched after their lease", len(feed_ids))
+        return
+    if batch.postponed:
+        # Their hosts were busy: come back in a moment, same lease.
+        feeds_queue(batch.postponed, lease=lease, countdown=random.uniform(2, 6))
 
 
 @shared_task(name="feeds.purge_fetch_logs")

@@ -391,6 +391,10 @@ FETCH_PER_HOST_LIMIT = env.int("FETCH_PER_HOST_LIMIT", default=4)
 # is simply claimed again when its lease expires.
 FETCH_LEASE_SECONDS = env.int("FETCH_LEASE_SECONDS", default=300)
 FETCH_CLAIM_BATCH = env.int("FETCH_CLAIM_BATCH", default=1000)
+# Feeds per fetch task, and how many of a task's feeds are fetched at once
+# (threads in the worker process; the per-host limit still holds).
+FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
+FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
 

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import trustme
 
+from tests.feeds.servers import ConnectionStats, FeedServer
+
 
 @dataclass
 class RecordedRequest:
@@ -193,3 +195,23 @@ def server_tls(tls_ca) -> Callable[[str], ssl.SSLContext]:
         return context
 
     return make
+
+
+@pytest.fixture
+def servers(settings) -> Iterator[Callable[..., FeedServer]]:
+    """Start FeedServers (tests/feeds/servers.py) on 127.0.0.x names, allowed
+    to the fetcher, sharing one ConnectionStats (``servers.stats``) that
+    counts concurrent connections per host name."""
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+    started: list[FeedServer] = []
+    stats = ConnectionStats()
+
+    def start(host: str = "127.0.0.1") -> FeedServer:
+        server = FeedServer(host, stats=stats)
+        started.append(server)
+        return server
+
+    start.stats = stats  # type: ignore[attr-defined]
+    yield start
+    for server in started:
+        server.stop()

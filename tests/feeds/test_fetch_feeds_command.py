@@ -34,16 +34,17 @@ def queue():
 
 def queued_tasks(queue: str) -> list[tuple[str, dict]]:
     """(task name, keyword arguments) of each message waiting in the queue,
-    read from Redis as a worker would receive it."""
+    read from Redis as a worker would receive it, in the order it would (kombu
+    pushes on the left and workers pop from the right)."""
     tasks = []
-    for raw in _redis().lrange(queue, 0, -1):
+    for raw in reversed(_redis().lrange(queue, 0, -1)):
         message = json.loads(raw)
         body = message["body"]
         if message["properties"].get("body_encoding") == "base64":
             body = base64.b64decode(body)
         _args, kwargs, _embed = json.loads(body)
         tasks.append((message["headers"]["task"], kwargs))
-    return sorted(tasks, key=lambda task: task[1]["feed_id"])
+    return tasks
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def feeds():
     }
 
 
-def test_fetch_feeds_queues_one_fetch_per_due_feed_with_its_lease(queue, feeds):
+def test_fetch_feeds_queues_the_due_feeds_in_one_batch_with_their_lease(queue, feeds):
     started = timezone.now()
     out = StringIO()
 
@@ -67,9 +68,13 @@ def test_fetch_feeds_queues_one_fetch_per_due_feed_with_its_lease(queue, feeds):
     due = Feed.objects.filter(pk__in=[feed.pk for feed in feeds["due"]]).order_by("pk")
     leases = {feed.pk: feed.next_fetch_at for feed in due}
     assert out.getvalue() == "queued 2 feeds\n"
-    assert queued_tasks(queue) == [
-        ("feeds.fetch_feed", {"feed_id": pk, "lease": lease.isoformat()}) for pk, lease in leases.items()
-    ]
+    assert len(set(leases.values())) == 1  # claimed together, one lease
+    [(task, kwargs)] = queued_tasks(queue)
+    assert (task, sorted(kwargs["feed_ids"]), kwargs["lease"]) == (
+        "feeds.fetch_feeds",
+        sorted(leases),
+        next(iter(leases.values())).isoformat(),
+    )
     # Claimed: the lease moved their next fetch forward, so the scheduler
     # does not queue them again meanwhile.
     assert all(lease >= started + timedelta(seconds=settings.FETCH_LEASE_SECONDS) for lease in leases.values())
@@ -86,9 +91,51 @@ def test_fetch_feeds_all_queues_every_active_feed_without_a_lease(queue, feeds):
     active = Feed.objects.filter(status=Feed.Status.ACTIVE, is_demo=False).order_by("pk")
     assert out.getvalue() == "queued 3 feeds\n"
     assert sorted(active.values_list("pk", flat=True)) == sorted([*[f.pk for f in feeds["due"]], feeds["later"].pk])
-    assert queued_tasks(queue) == [
-        ("feeds.fetch_feed", {"feed_id": pk, "lease": None}) for pk in active.values_list("pk", flat=True)
+    [(task, kwargs)] = queued_tasks(queue)
+    assert (task, sorted(kwargs["feed_ids"]), kwargs["lease"]) == (
+        "feeds.fetch_feeds",
+        sorted(active.values_list("pk", flat=True)),
+        None,
+    )
+
+
+def test_fetch_feeds_cuts_many_feeds_into_batches_interleaved_by_host(queue, settings):
+    settings.FETCH_BATCH_SIZE = 2
+    now = timezone.now()
+    Feed.objects.update(next_fetch_at=now + timedelta(days=1))
+    # Three feeds on one host, two on another, due in this order.
+    urls = ["https://a.example/1", "https://a.example/2", "https://a.example/3", "https://b.example/1",
+            "https://b.example/2"]  # fmt: skip
+    pks = {url: FeedFactory(url=url, next_fetch_at=now - timedelta(minutes=10 - n)).pk for n, url in enumerate(urls)}
+    out = StringIO()
+
+    call_command("fetch_feeds", stdout=out)
+
+    assert out.getvalue() == "queued 5 feeds\n"
+    batches = [(task, kwargs["feed_ids"]) for task, kwargs in queued_tasks(queue)]
+    a, b = [pks[url] for url in urls[:3]], [pks[url] for url in urls[3:]]
+    assert batches == [
+        ("feeds.fetch_feeds", [a[0], b[0]]),
+        ("feeds.fetch_feeds", [a[1], b[1]]),
+        ("feeds.fetch_feeds", [a[2]]),
     ]
+
+
+def test_the_scheduler_counts_each_waiting_batch_as_a_full_one(queue, settings):
+    from feeds.scheduler import feeds_schedule_due
+
+    settings.FETCH_BATCH_SIZE, settings.FETCH_CLAIM_BATCH = 2, 5
+    now = timezone.now()
+    Feed.objects.update(next_fetch_at=now + timedelta(days=1))
+    for n in range(8):
+        FeedFactory(url=f"https://c.example/{n}", next_fetch_at=now - timedelta(minutes=10 - n))
+
+    assert feeds_schedule_due() == 5  # the claim limit: 3 batches (2, 2, 1)
+    assert [len(kwargs["feed_ids"]) for _task, kwargs in queued_tasks(queue)] == [2, 2, 1]
+    # 3 batches wait (room for 5 - 3 × 2 < 0 feeds): nothing more is claimed.
+    assert feeds_schedule_due() == 0
+    _redis().delete(queue)
+    assert feeds_schedule_due() == 3
 
 
 def test_fetch_feeds_with_nothing_due_queues_nothing(queue):

@@ -412,17 +412,22 @@ def transaction_probe(local):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("run", ["service", "task"])
+@pytest.mark.parametrize("run", ["service", "task", "batch service", "batch task"])
 def test_no_transaction_is_open_while_the_request_is_in_flight(transaction_probe, run):
-    from feeds.tasks import fetch_feed
+    from feeds.ingest import feeds_fetch_batch
+    from feeds.tasks import fetch_feed, fetch_feeds
 
     feed, seen = transaction_probe
 
     def fetch_now() -> None:
         if run == "service":
             feed_fetch(feed_id=feed.pk)
-        else:  # the task a worker runs, run here
+        elif run == "task":  # the task a worker runs, run here
             fetch_feed.apply(kwargs={"feed_id": feed.pk}).get()
+        elif run == "batch service":  # the request runs in a fetch thread; this thread records
+            feeds_fetch_batch(feed_ids=[feed.pk])
+        else:
+            fetch_feeds.apply(kwargs={"feed_ids": [feed.pk]}).get()
 
     fetch_now()  # 301, then 200: entries stored, the feed moves
     fetch_now()  # 304

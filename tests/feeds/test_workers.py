@@ -29,7 +29,7 @@ from feeds.scheduler import _redis, feeds_schedule_due
 from feeds.tasks import fetch_feed
 from members.models import OutboundEmail
 from tests.factories import FeedFactory, SubscriptionFactory
-from tests.feeds.servers import ConnectionStats, FeedServer, Resource, numbered_items, redirect, rss
+from tests.feeds.servers import Resource, numbered_items, redirect, rss
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
@@ -106,23 +106,6 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 30, what: str = 
 
 
 @pytest.fixture
-def servers(settings) -> Iterator[Callable[..., FeedServer]]:
-    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
-    started: list[FeedServer] = []
-    stats = ConnectionStats()
-
-    def start(host: str = "127.0.0.1") -> FeedServer:
-        server = FeedServer(host, stats=stats)
-        started.append(server)
-        return server
-
-    start.stats = stats  # type: ignore[attr-defined]
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
 def clean_queue() -> Iterator[None]:
     _redis().delete(settings.CELERY_TASK_DEFAULT_QUEUE)
     yield
@@ -174,7 +157,32 @@ def test_two_workers_racing_store_each_entry_once(servers, workers):
     assert sum(server.hits[f"/race{n}.xml"] for n, server in enumerate(hosts * 2)) == 12
 
 
-def test_per_host_limit_holds_across_workers(servers, workers):
+def test_two_workers_racing_on_the_same_batch_store_each_entry_once(servers, workers):
+    from feeds.tasks import fetch_feeds
+
+    hosts = [servers(f"127.0.0.{n}") for n in (14, 15)]
+    feeds = [
+        FeedFactory(
+            url=hosts[n % 2].set(f"/batch{n}.xml", rss(numbered_items(10, prefix=f"batch{n}")), delay_seconds=0.3)
+        )
+        for n in range(6)
+    ]
+    first, second = workers("batch-a", concurrency=1), workers("batch-b", concurrency=1)
+    first.wait_ready(), second.wait_ready()
+
+    # The scheduler's batch, and the same batch again (redelivered after a
+    # lost worker) racing it on the other worker.
+    for _copy in range(2):
+        fetch_feeds.apply_async(kwargs={"feed_ids": [feed.pk for feed in feeds], "lease": None})
+    wait_for(lambda: _fetch_logs() == 12, what="12 fetches")
+
+    assert _entries().count() == 60
+    assert FetchLog.objects.aggregate(new=Sum("new_entries"))["new"] == 60
+    assert sorted(FetchLog.objects.values_list("outcome", flat=True)) == ["not_modified"] * 6 + ["ok"] * 6
+
+
+def test_per_host_limit_holds_across_workers(servers, workers, settings):
+    settings.FETCH_BATCH_SIZE = 3  # 3 batches, so both workers fetch from the busy host
     busy = servers("127.0.0.21")
     other = servers("127.0.0.22")
     feeds = [
@@ -194,6 +202,8 @@ def test_per_host_limit_holds_across_workers(servers, workers):
     assert peaks["127.0.0.21"] == 2
     assert peaks["127.0.0.22"] == 1
     assert busy.hits == {f"/f{n}.xml": 1 for n in range(8)}
+    # Both workers fetched (their logs say which process recorded what).
+    assert all("feeds.fetch_feeds" in worker.log.read_text() for worker in (first, second))
 
 
 def test_worker_killed_mid_fetch_is_fetched_again_after_its_lease(servers, workers, settings):
