@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -699,12 +699,30 @@ def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
             )
         )
     with transaction.atomic():
-        Feed.objects.bulk_update(
-            [item.feed for item in items],
-            ["last_fetched_at", "last_success_at", "error_count", "last_error", "next_fetch_at"],
-        )
+        _feeds_not_modified_update(now, [(item.feed.pk, item.feed.next_fetch_at) for item in items])
         FetchLog.objects.bulk_create(logs)
     return outcomes
+
+
+def _feeds_not_modified_update(now: datetime, next_fetches: list[tuple[int, datetime]]) -> None:
+    """One UPDATE for every 304 of a batch: the same timestamps for all, each
+    feed its own next fetch time from a VALUES list (plain SQL that PostgreSQL
+    and SQLite both read; ``bulk_update``'s CASE per row cost more CPU than
+    the fetches themselves)."""
+    ops, quote = connection.ops, connection.ops.quote_name
+    table = quote(Feed._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(next_fetches))
+    params: list = [ops.adapt_datetimefield_value(now)] * 2
+    for pk, next_fetch_at in next_fetches:
+        params += [pk, ops.adapt_datetimefield_value(next_fetch_at)]
+    # Only our own table and column names and %s placeholders go into the text.
+    sql = (
+        f"UPDATE {table} SET {quote('last_fetched_at')} = %s, {quote('last_success_at')} = %s, "  # noqa: S608
+        f"{quote('error_count')} = 0, {quote('last_error')} = '', {quote('next_fetch_at')} = v.column2 "
+        f"FROM (VALUES {rows}) AS v WHERE {table}.{quote('id')} = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _record_gone(feed: Feed, *, started_at: datetime, clock: float) -> FetchOutcome:
