@@ -59,6 +59,7 @@ def normalize_link(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+@functools.lru_cache(maxsize=4096)
 def link_domain(url: str) -> str:
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")

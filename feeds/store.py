@@ -40,6 +40,10 @@ _UPDATED_COLUMNS = (
 )
 
 
+# Links per INSERT statement (3 parameters each; SQLite allows 32,766).
+_LINK_ROWS_PER_INSERT = 2000
+
+
 @dataclass
 class StoreResult:
     new: int = 0
@@ -162,11 +166,22 @@ def _store_links(entries: list[ParsedEntry], result: StoreResult) -> None:
     if result.updated:
         # An edit may have removed links: the written entries' links are replaced.
         EntryLink.objects.filter(entry_id__in=list(result.written_ids.values())).delete()
-    links = [
-        EntryLink(entry_id=result.written_ids[entry.identity], url=url, domain=link_domain(url)[:255])
+    rows = [
+        (result.written_ids[entry.identity], url, link_domain(url)[:255])
         for entry in entries
         if entry.identity in result.written_ids
         for url in entry.links
     ]
-    if links:
-        EntryLink.objects.bulk_create(links, ignore_conflicts=True)
+    # Plain INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike):
+    # thousands of links per fetch cost more as model instances than to store.
+    quote = connection.ops.quote_name
+    table = quote(EntryLink._meta.db_table)
+    columns = ", ".join(quote(EntryLink._meta.get_field(name).column) for name in ("entry", "url", "domain"))
+    for start in range(0, len(rows), _LINK_ROWS_PER_INSERT):
+        chunk = rows[start : start + _LINK_ROWS_PER_INSERT]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING",  # noqa: S608
+                [value for row in chunk for value in row],
+            )
