@@ -302,7 +302,8 @@ def uploads_storage(
         # Removes a half-written file and says so when the disk is full.
         return {"BACKEND": "plnorg.storage.SafeFileSystemStorage"}
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3Storage that says so when the bucket is unreachable.
+        "BACKEND": "plnorg.storage_s3.SafeS3Storage",
         "OPTIONS": {
             "bucket_name": s3_bucket,
             # Empty values fall back to boto3's own lookup (AWS_* variables, an

@@ -127,7 +127,7 @@ def test_uploads_go_to_s3_when_s3_bucket_is_set():
     )
 
     assert storage == {
-        "class": "storages.backends.s3.S3Storage",
+        "class": "plnorg.storage_s3.SafeS3Storage",
         "bucket_name": "plnorg-uploads",
         "endpoint_url": "https://s3.example.com:9000",
         "region_name": "eu-central-1",

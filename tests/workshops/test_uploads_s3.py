@@ -140,3 +140,66 @@ def test_refused_upload_puts_nothing_in_the_bucket(s3, facilitator):
     assert "Web pages, SVG images and scripts are refused" in text_of(response)
     assert not WorkshopMaterial.objects.filter(workshop=workshop).exists()
     assert bucket_keys(s3) == []
+
+
+@pytest.fixture
+def missing_bucket(s3, settings):
+    """The storage points at a bucket that does not exist (deleted, or a typo
+    in S3_BUCKET): every write is refused by the service."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": uploads_storage(
+            s3_bucket="no-such-bucket",
+            s3_region="us-east-1",
+            s3_access_key_id="testing",
+            s3_secret_access_key="testing",
+        ),
+    }
+    return s3
+
+
+UNAVAILABLE = (
+    "The file store is not answering, so nothing was saved. Please try again in a few minutes, "
+    "and tell an administrator if it keeps happening."
+)
+
+
+@pytest.mark.django_db
+def test_material_upload_to_an_unreachable_bucket_says_so_and_keeps_the_form(missing_bucket, facilitator, caplog):
+    workshop = WorkshopFactory(facilitators=[facilitator])
+    client = Client()
+    client.force_login(facilitator)
+
+    response = client.post(
+        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
+        {"title": "Week 1 slides", "url": "", "file": SimpleUploadedFile("slides.pdf", PDF)},
+    )
+
+    assert response.status_code == 200
+    assert UNAVAILABLE in text_of(response)
+    assert 'value="Week 1 slides"' in response.content.decode()  # what was typed is kept
+    assert not WorkshopMaterial.objects.filter(workshop=workshop).exists()
+    assert bucket_keys(missing_bucket) == []
+    assert "in bucket no-such-bucket (An error occurred (NoSuchBucket)" in caplog.text  # for the administrator
+
+
+@pytest.mark.django_db
+def test_resource_upload_to_an_unreachable_bucket_says_so(missing_bucket, facilitator):
+    client = Client()
+    client.force_login(facilitator)
+
+    response = client.post(
+        reverse("workshops:resource_create"),
+        {
+            "title": "Getting started",
+            "kind": Resource.Kind.HOW_TO_START,
+            "description": "Where to begin",
+            "url": "",
+            "audience": "",
+            "file": SimpleUploadedFile("start.md", b"# Start here\n"),
+        },
+    )
+
+    assert response.status_code == 200
+    assert UNAVAILABLE in text_of(response)
+    assert not Resource.objects.filter(title="Getting started").exists()
