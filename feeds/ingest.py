@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
@@ -443,11 +443,13 @@ def _fetch_thread(queues: _HostQueues, results: SimpleQueue) -> None:
 
 
 def _record_fetched(item: _Fetched) -> FetchOutcome | None:
-    """Record one fetched feed; a failure to record is logged and the feed's
-    lease brings it back, so one bad feed cannot sink the batch."""
+    """Record one fetched feed. A database error for this feed (a deadlock, a
+    race on a moved URL) is logged and its lease brings the feed back, so one
+    feed cannot sink the batch; anything else (a bug, the task's time limit)
+    stops the batch as it would stop a single fetch."""
     try:
         return _record_result(item.feed, item.result, started_at=item.started_at, clock=time.monotonic() - item.seconds)
-    except Exception:  # noqa: BLE001
+    except DatabaseError:
         log.exception("recording the fetch of feed %s failed; it is fetched again after its lease", item.feed.pk)
         return None
 

@@ -216,3 +216,25 @@ def test_a_slow_recorder_holds_few_responses_in_memory(servers, monkeypatch):
     assert sorted(o.feed_id for o in batch.outcomes) == sorted(feed.pk for feed in feeds)
     # Without the bound the threads would fetch all 8 during the first recording.
     assert 2 <= max(unrecorded) <= 3
+
+
+def test_a_database_error_recording_one_feed_leaves_the_rest_of_the_batch(servers, caplog):
+    server = servers()
+    doomed, fine = _feeds(server, 2, prefix="d")
+    with connection.cursor() as cursor:  # PostgreSQL refuses this feed's entries (rolled back with the test)
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.refuse() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.feed_id = {doomed.pk} THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; "
+            "END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON feeds_entry FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"
+        )
+
+    batch = feeds_fetch_batch(feed_ids=[doomed.pk, fine.pk])
+
+    assert [(o.feed_id, o.new_entries) for o in batch.outcomes] == [(fine.pk, 2)]
+    assert Entry.objects.filter(feed=doomed).count() == 0
+    assert not FetchLog.objects.filter(feed=doomed).exists()
+    assert Feed.objects.get(pk=doomed.pk).next_fetch_at == doomed.next_fetch_at  # its lease brings it back
+    assert f"recording the fetch of feed {doomed.pk} failed" in caplog.text
