@@ -21,7 +21,7 @@ from members.models import FACILITATORS
 from members.services import role_grant
 from tests.factories import MemberFactory
 from tests.pages import text_of
-from tests.workshops.factories import WorkshopFactory
+from tests.workshops.factories import WorkshopFactory, material_post
 from workshops.models import WorkshopMaterial
 from workshops.services.workshop import material_add
 from workshops.uploads import upload_check
@@ -75,12 +75,9 @@ def test_active_content_refused_whatever_its_name(kind, name):
 @pytest.mark.parametrize("kind", ["html", "svg", "xhtml", "shell", "php"])
 def test_refused_through_the_page_and_nothing_stored(facilitator, media, kind):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Slides", "file": SimpleUploadedFile("slides.pdf", HOSTILE[kind], content_type="application/pdf")},
+    response = material_post(
+        facilitator, workshop, SimpleUploadedFile("slides.pdf", HOSTILE[kind], content_type="application/pdf")
     )
 
     assert "is not accepted" in text_of(response) or "are not accepted" in text_of(response)
@@ -145,13 +142,13 @@ def tiny_disk(settings):
 def test_full_disk_upload_clear_error_nothing_half_written(facilitator, tiny_disk):
     """Drill: a 2 MB upload onto a 1 MB disk."""
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
     big = PDF + b"%" + b"x" * (2 * 1024 * 1024)
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Recording", "file": SimpleUploadedFile("recording.pdf", big, content_type="application/pdf")},
+    response = material_post(
+        facilitator,
+        workshop,
+        SimpleUploadedFile("recording.pdf", big, content_type="application/pdf"),
+        title="Recording",
     )
 
     assert response.status_code == 200
@@ -160,10 +157,7 @@ def test_full_disk_upload_clear_error_nothing_half_written(facilitator, tiny_dis
     assert [path for path in tiny_disk.rglob("*") if path.is_file()] == []
 
     # The disk is not wedged: a small file still fits.
-    small = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Slides", "file": SimpleUploadedFile("slides.pdf", PDF, content_type="application/pdf")},
-    )
+    small = material_post(facilitator, workshop, SimpleUploadedFile("slides.pdf", PDF, content_type="application/pdf"))
     assert small.status_code == 302
     stored = WorkshopMaterial.objects.get(workshop=workshop)
     assert (tiny_disk / stored.file.name).read_bytes() == PDF

@@ -72,3 +72,15 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Resource {n}")
     kind = Resource.Kind.GUIDE
     url = factory.Sequence(lambda n: f"https://guides.example.net/{n}")
+
+
+def material_post(facilitator, workshop: Workshop, upload, *, title: str = "Slides"):
+    """Add ``upload`` (a SimpleUploadedFile) to the workshop's materials as a
+    facilitator would, through the materials page; returns the response."""
+    from django.urls import reverse
+
+    from tests.pages import client_for
+
+    return client_for(facilitator).post(
+        reverse("workshops:materials", kwargs={"pk": workshop.pk}), {"title": title, "url": "", "file": upload}
+    )

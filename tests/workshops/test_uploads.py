@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.factories import MemberFactory
 from tests.pages import text_of
-from tests.workshops.factories import RegistrationFactory, WorkshopFactory
+from tests.workshops.factories import RegistrationFactory, WorkshopFactory, material_post
 from workshops.models import Resource, WorkshopMaterial
 from workshops.services.workshop import material_add, resource_add
 from workshops.uploads import upload_check
@@ -88,13 +88,9 @@ def test_size_limit(settings):
 @pytest.mark.django_db
 def test_refused_upload_saves_nothing(facilitator, media):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
     upload = SimpleUploadedFile("slides.pdf", b"<html><script>x</script></html>", content_type="application/pdf")
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}), {"title": "Slides", "file": upload}
-    )
+    response = material_post(facilitator, workshop, upload)
 
     assert "Web pages, SVG images and scripts are refused" in text_of(response)
     assert not WorkshopMaterial.objects.filter(workshop=workshop).exists()

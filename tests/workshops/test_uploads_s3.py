@@ -14,8 +14,8 @@ from moto import mock_aws
 
 from plnorg.settings import uploads_storage
 from tests.factories import MemberFactory
-from tests.pages import text_of
-from tests.workshops.factories import RegistrationFactory, WorkshopFactory
+from tests.pages import client_for, text_of
+from tests.workshops.factories import RegistrationFactory, WorkshopFactory, material_post
 from workshops.models import Resource, WorkshopMaterial
 
 BUCKET = "plnorg-uploads"
@@ -52,13 +52,8 @@ def grants(client, key: str) -> list[dict]:
 @pytest.mark.django_db
 def test_material_upload_is_stored_privately_in_the_bucket(s3, facilitator, tmp_path):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Slides", "url": "", "file": SimpleUploadedFile("Week 1 slides.pdf", PDF)},
-    )
+    response = material_post(facilitator, workshop, SimpleUploadedFile("Week 1 slides.pdf", PDF))
 
     assert response.status_code == 302
     material = WorkshopMaterial.objects.get(workshop=workshop)
@@ -78,12 +73,7 @@ def test_material_upload_is_stored_privately_in_the_bucket(s3, facilitator, tmp_
 @pytest.mark.django_db
 def test_material_in_the_bucket_is_served_only_to_seat_holders(s3, facilitator):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    uploader = Client()
-    uploader.force_login(facilitator)
-    uploader.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Slides", "url": "", "file": SimpleUploadedFile("s.pdf", PDF)},
-    )
+    material_post(facilitator, workshop, SimpleUploadedFile("s.pdf", PDF))
     material = WorkshopMaterial.objects.get(workshop=workshop)
     registered, outsider = Client(), Client()
     registered.force_login(RegistrationFactory(workshop=workshop).member.user)
@@ -99,22 +89,18 @@ def test_material_in_the_bucket_is_served_only_to_seat_holders(s3, facilitator):
     assert outsider.get(url).status_code == 404
 
 
+def resource_post(facilitator, upload):
+    """Add ``upload`` to the resource library through its form."""
+    return client_for(facilitator).post(
+        reverse("workshops:resource_create"),
+        {"title": "Getting started", "kind": Resource.Kind.HOW_TO_START, "description": "", "url": "",
+         "audience": "", "file": upload},
+    )  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_resource_upload_is_stored_in_the_bucket(s3, facilitator):
-    client = Client()
-    client.force_login(facilitator)
-
-    response = client.post(
-        reverse("workshops:resource_create"),
-        {
-            "title": "Getting started",
-            "kind": Resource.Kind.HOW_TO_START,
-            "description": "",
-            "url": "",
-            "audience": "",
-            "file": SimpleUploadedFile("start.md", b"# Start here\n\nFollow five people.\n"),
-        },
-    )
+    response = resource_post(facilitator, SimpleUploadedFile("start.md", b"# Start here\n\nFollow five people.\n"))
 
     assert response.status_code == 302
     resource = Resource.objects.get(title="Getting started")
@@ -129,13 +115,9 @@ def test_resource_upload_is_stored_in_the_bucket(s3, facilitator):
 @pytest.mark.django_db
 def test_refused_upload_puts_nothing_in_the_bucket(s3, facilitator):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
     disguised = SimpleUploadedFile("slides.pdf", b"<html><script>x</script></html>", content_type="application/pdf")
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}), {"title": "Slides", "url": "", "file": disguised}
-    )
+    response = material_post(facilitator, workshop, disguised)
 
     assert "Web pages, SVG images and scripts are refused" in text_of(response)
     assert not WorkshopMaterial.objects.filter(workshop=workshop).exists()
@@ -167,13 +149,8 @@ UNAVAILABLE = (
 @pytest.mark.django_db
 def test_material_upload_to_an_unreachable_bucket_says_so_and_keeps_the_form(missing_bucket, facilitator, caplog):
     workshop = WorkshopFactory(facilitators=[facilitator])
-    client = Client()
-    client.force_login(facilitator)
 
-    response = client.post(
-        reverse("workshops:materials", kwargs={"pk": workshop.pk}),
-        {"title": "Week 1 slides", "url": "", "file": SimpleUploadedFile("slides.pdf", PDF)},
-    )
+    response = material_post(facilitator, workshop, SimpleUploadedFile("slides.pdf", PDF), title="Week 1 slides")
 
     assert response.status_code == 200
     assert UNAVAILABLE in text_of(response)
@@ -185,20 +162,7 @@ def test_material_upload_to_an_unreachable_bucket_says_so_and_keeps_the_form(mis
 
 @pytest.mark.django_db
 def test_resource_upload_to_an_unreachable_bucket_says_so(missing_bucket, facilitator):
-    client = Client()
-    client.force_login(facilitator)
-
-    response = client.post(
-        reverse("workshops:resource_create"),
-        {
-            "title": "Getting started",
-            "kind": Resource.Kind.HOW_TO_START,
-            "description": "Where to begin",
-            "url": "",
-            "audience": "",
-            "file": SimpleUploadedFile("start.md", b"# Start here\n"),
-        },
-    )
+    response = resource_post(facilitator, SimpleUploadedFile("start.md", b"# Start here\n"))
 
     assert response.status_code == 200
     assert UNAVAILABLE in text_of(response)
