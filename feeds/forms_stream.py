@@ -20,6 +20,25 @@ def _options_html(choices: tuple[tuple[str, str], ...]) -> str:
     return format_html_join("", '<option value="{}">{}</option>', choices)
 
 
+class _ListedChoiceField(forms.TypedChoiceField):
+    """A select whose options come from the cached filter choices, kept as
+    given: Django would normalize a long list (every member) on each request,
+    and the stream renders the options itself. Valid values are those listed."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.options: tuple[tuple[str, str], ...] = ()
+        self.values: frozenset[str] = frozenset()
+
+    def list(self, options: tuple[tuple[str, str], ...]) -> None:
+        self.options = options
+        self.values = frozenset(value for value, _text in options)
+        self.choices = [("", _("Any"))]  # rendered apart; see select_fields
+
+    def valid_value(self, value) -> bool:
+        return str(value) in self.values
+
+
 class StreamFilterForm(forms.Form):
     """The stream's filters, all optional and kept in the URL. An invalid
     value is ignored (the rest still applies) and shown as an error."""
@@ -30,10 +49,10 @@ class StreamFilterForm(forms.Form):
         required=False,
         choices=[("", _("All")), (Subscription.Kind.ACCOUNT, _("What we publish")), ("source", _("What we read"))],
     )
-    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    member = forms.TypedChoiceField(label=_("Member"), required=False, coerce=int, empty_value=None)
-    platform = forms.ChoiceField(label=_("Platform"), required=False)
-    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    team = _ListedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    member = _ListedChoiceField(label=_("Member"), required=False, coerce=int, empty_value=None)
+    platform = _ListedChoiceField(label=_("Platform"), required=False, empty_value="")
+    topic = _ListedChoiceField(label=_("Topic"), required=False, empty_value="")
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     picks = forms.BooleanField(label=_("Picks only"), required=False)
@@ -45,11 +64,10 @@ class StreamFilterForm(forms.Form):
 
     def __init__(self, data=None, *, choices: dict[str, list]):
         super().__init__(data)
-        anyone = [("", _("Any"))]
-        self.fields["team"].choices = anyone + [(str(pk), name) for pk, name in choices["teams"]]
-        self.fields["member"].choices = anyone + [(str(pk), name) for pk, name in choices["members"]]
-        self.fields["platform"].choices = anyone + [(p, p.capitalize()) for p in choices["platforms"]]
-        self.fields["topic"].choices = anyone + [(t, t) for t in choices["topics"]]
+        self.fields["team"].list(tuple((str(pk), str(name)) for pk, name in choices["teams"]))
+        self.fields["member"].list(tuple((str(pk), str(name)) for pk, name in choices["members"]))
+        self.fields["platform"].list(tuple((p, p.capitalize()) for p in choices["platforms"]))
+        self.fields["topic"].list(tuple((t, t) for t in choices["topics"]))
 
     def select_fields(self) -> list[dict]:
         """Team, member, platform and topic as plain data: the stream renders
@@ -60,7 +78,7 @@ class StreamFilterForm(forms.Form):
         for name in ("team", "member", "platform", "topic"):
             field = self.fields[name]
             current = "" if name in self.errors else str(self.data.get(name, "") or "")
-            options = _options_html(tuple((str(value), str(text)) for value, text in field.choices[1:]))
+            options = _options_html(field.options)
             if current:
                 chosen = format_html('<option value="{}">', current)
                 options = mark_safe(options.replace(chosen, chosen[:-1] + " selected>", 1))  # noqa: S308 - escaped above

@@ -194,6 +194,28 @@ def test_an_invalid_filter_is_ignored_and_the_rest_applies(client, world):
     assert "Select a valid choice" in text_of(response)
 
 
+def test_the_filter_selects_accept_only_listed_values_and_mark_the_chosen_one():
+    from feeds.forms_stream import StreamFilterForm
+
+    choices = {"teams": [(1, "Data & AI")], "members": [(7, "Chen"), (9, "Ben")], "platforms": ["blog"],
+               "topics": ["SRE"]}  # fmt: skip
+    form = StreamFilterForm({"team": "1", "member": "8", "platform": "blog", "topic": "sre"}, choices=choices)
+
+    chosen = form.filters()
+    assert (chosen.team, chosen.member, chosen.platform, chosen.topic) == (1, None, "blog", "")
+    assert form.errors == {
+        "member": ["Select a valid choice. 8 is not one of the available choices."],
+        "topic": ["Select a valid choice. sre is not one of the available choices."],
+    }
+    options = {field["name"]: field["options"] for field in form.select_fields()}
+    assert options == {
+        "team": '<option value="1" selected>Data &amp; AI</option>',
+        "member": '<option value="7">Chen</option><option value="9">Ben</option>',
+        "platform": '<option value="blog" selected>Blog</option>',
+        "topic": '<option value="SRE">SRE</option>',
+    }
+
+
 def test_keyset_pages_skip_nothing_and_repeat_nothing_while_entries_arrive(world):
     feed = world["account"]
     Entry.objects.filter(feed__in=[world["account"], world["blog"]]).delete()
