@@ -87,7 +87,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_manager(self) -> bool:
-        return self.pk is not None and self.managed_teams.exists()
+        # Cached per instance, like the groups: the permission map and the
+        # navigation both ask on every page.
+        if "_is_manager" not in self.__dict__:
+            self.__dict__["_is_manager"] = self.pk is not None and self.managed_teams.exists()
+        return self.__dict__["_is_manager"]
 
     @property
     def display_name(self) -> str:
