@@ -1,4 +1,4 @@
-"""What the benchmarks share: a database of their own, and percentiles.
+"""What the benchmarks share: a database of their own, percentiles, platforms.
 
 Each benchmark runs in a PostgreSQL database created beside the configured
 one (``<name>_bench_<label>``, never the test or production database) and
@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
-PLATFORMS = ["blog", "mastodon", "bluesky", "youtube", "podcast", "github", "substack"]
+
+def platform_slugs() -> list[str]:
+    """Every platform plnorg knows (feeds.platforms), for spreading bench
+    feeds over them. Call it after django.setup()."""
+    from feeds.platforms import PLATFORMS
+
+    return [platform.slug for platform in PLATFORMS]
 
 
 def admin_sql(admin_url: str, sql: str) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PLATFORMS, bench_database, percentile  # noqa: E402
+from bench.common import bench_database, percentile, platform_slugs  # noqa: E402
 from bench.stream import ENTRY_SQL, FLOOR_NAME  # noqa: E402
 
 TARGET_TASK_S = 60.0
@@ -91,6 +91,7 @@ def _populate_feeds(*, people, feeds: int, accounts: int, rng: random.Random) ->
 
     now = timezone.now()
     taking_part = [p for p in people if rng.random() < 0.7]
+    slugs = platform_slugs()
     with transaction.atomic():
         feed_rows = Feed.objects.bulk_create(
             [
@@ -98,7 +99,7 @@ def _populate_feeds(*, people, feeds: int, accounts: int, rng: random.Random) ->
                     url=f"https://site{i % 900}.example.net/feed{i}.xml",
                     site_url=f"https://site{i % 900}.example.net/",
                     title=f"Feed {i}",
-                    platform=PLATFORMS[i % len(PLATFORMS)],
+                    platform=slugs[i % len(slugs)],
                     is_demo=True,
                     error_count=1 if i % 97 == 0 else 0,
                 )

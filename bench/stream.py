@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PLATFORMS, bench_database, percentile  # noqa: E402
+from bench.common import bench_database, percentile, platform_slugs  # noqa: E402
 
 TEAMS = 10
 MEMBERS = 200
@@ -95,12 +95,13 @@ def _populate_people_and_feeds(*, members: int, teams: int, feeds: int, accounts
                 for i, user in enumerate(users)
             ]
         )
+        slugs = platform_slugs()
         feed_rows = Feed.objects.bulk_create(
             [
                 Feed(
                     url=f"https://bench{i}.example.net/feed.xml",
                     title=f"Bench feed {i}",
-                    platform=PLATFORMS[i % len(PLATFORMS)],
+                    platform=slugs[i % len(slugs)],
                     is_demo=True,
                 )
                 for i in range(feeds)
