@@ -198,7 +198,7 @@ def _record_result(feed: Feed, result: FetchResult | FetchError, *, started_at: 
     status = result.status
     size = len(result.content)
     if status == 304:
-        return _record_not_modified(feed, started_at=started_at, clock=clock, headers=result.headers)
+        return _record_not_modified_many([_Fetched(feed, result, started_at, time.monotonic() - clock)])[0]
     if status == 410:
         return _record_gone(feed, started_at=started_at, clock=clock)
     if status in (429, 503):
@@ -650,30 +650,10 @@ def _feed_move(feed: Feed, *, new_url: str, started_at: datetime, clock: float, 
     return target
 
 
-def _record_not_modified(feed: Feed, *, started_at: datetime, clock: float, headers: dict[str, str]) -> FetchOutcome:
-    now = timezone.now()
-    # No entries to look at: the time since the last post sets the pace.
-    dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
-    interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
-    next_fetch_at = now + interval
-    with transaction.atomic():
-        Feed.objects.filter(pk=feed.pk).update(
-            last_fetched_at=now, last_success_at=now, error_count=0, last_error="", next_fetch_at=next_fetch_at
-        )
-        FetchLog.objects.create(
-            feed=feed,
-            started_at=started_at,
-            outcome=FetchLog.Outcome.NOT_MODIFIED,
-            http_status=304,
-            duration_ms=_duration_ms(clock),
-        )
-    return FetchOutcome(
-        feed_id=feed.pk, outcome=FetchLog.Outcome.NOT_MODIFIED, http_status=304, next_fetch_at=next_fetch_at
-    )
-
-
 def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
-    """`_record_not_modified` for many feeds: one UPDATE, one INSERT."""
+    """Record 304s (one feed's, or a whole batch's): only the timestamps and
+    the schedule change, in one UPDATE, with one INSERT of their fetch logs.
+    With no entries to look at, the time since the last post sets the pace."""
     now = timezone.now()
     logs: list[FetchLog] = []
     outcomes: list[FetchOutcome] = []
