@@ -1,5 +1,5 @@
 """The feeds app's part of a member's data export and account deletion
-(registered with plnorg.lifecycle from FeedsConfig.ready).
+(registered with core.lifecycle from FeedsConfig.ready).
 
 Offboarding needs nothing here: Subscription querysets already leave out
 members whose user is inactive, so a leaver's subscriptions stop counting."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plnorg.lifecycle import DataPart, register_data
+from core.lifecycle import DataPart, register_data, register_exempt
 
 
 def _export(*, member, **kwargs) -> dict[str, Any]:
@@ -68,3 +68,9 @@ def _delete_reports(*, member, **kwargs) -> None:
 def register() -> None:
     register_data(DataPart(name="feeds", models=("feeds.Subscription",), export=_export, delete=_delete))
     register_data(DataPart(name="moderation", models=("feeds.Report",), export=_export_reports, delete=_delete_reports))
+    register_exempt(
+        {
+            "feeds.Feed": "Feed.hidden_by records which facilitator hid a source (SET_NULL on deletion; the audit log keeps the action).",
+            "feeds.Entry": "Entry.hidden_by records which facilitator hid an entry (SET_NULL on deletion; the audit log keeps the action).",
+        }
+    )

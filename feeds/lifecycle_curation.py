@@ -1,5 +1,5 @@
 """Curation's part of a member's data export and account deletion
-(registered with plnorg.lifecycle from FeedsConfig.ready).
+(registered with core.lifecycle from FeedsConfig.ready).
 
 Export: what the member saved, the recommendations they sent and received,
 the picks and starter packs they made, and when their feed token was made
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plnorg.lifecycle import DataPart, register_data
+from core.lifecycle import DataPart, register_data
 
 
 def _entry(entry) -> dict[str, str]:

@@ -3,7 +3,7 @@ into the "feeds" namespace), each with its permission-map entry."""
 
 from django.urls import path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
 from .views import curation, network, out
 

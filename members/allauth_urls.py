@@ -7,7 +7,7 @@ each page and what it shows, so the page checks cover them too.
 
 from django.urls import include, path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
 SIGNED_IN_REDIRECTED = frozenset({perm.MEMBER})
 ANON_REDIRECTED = frozenset({perm.ANONYMOUS})

@@ -53,22 +53,6 @@ def member_create(
     return member
 
 
-def user_roles(user) -> set[str]:
-    """The role names of a user, as the permission map spells them."""
-    if not getattr(user, "is_authenticated", False):
-        return {"anonymous"}
-    roles = {"member"}
-    if user.is_staff:
-        roles.add("admin")
-    if user.is_leader:
-        roles.add("leader")
-    if user.is_facilitator:
-        roles.add("facilitator")
-    if user.is_manager:
-        roles.add("manager")
-    return roles
-
-
 # --- Own pace: sharing, preferences, unsubscribe ------------------------------
 
 

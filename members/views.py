@@ -34,7 +34,7 @@ def preferences(request):
     return render(request, "members/preferences.html", {"form": form, "member": member})
 
 
-# The one CSRF exemption of the site (plnorg.permissions.CSRF_EXEMPT_URL_NAMES):
+# The one CSRF exemption of the site (core.permissions.CSRF_EXEMPT_URL_NAMES):
 # mail clients POST "List-Unsubscribe=One-Click" (RFC 8058) with no cookies and
 # no session. The signed token in the URL is the credential, and all it can do
 # is turn one kind of optional email off.

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .admin_base import ViewOnlyAdmin
+from core.admin_base import ViewOnlyAdmin
+
 from .models import ConnectorStatus, DashboardSnapshot, Heartbeat, IntroductionComputation, IntroductionSuggestion
 
 

@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 
 
 def _connect_observability() -> None:
-    from plnorg.observability import connect_celery_signals
+    from core.observability import connect_celery_signals
 
     connect_celery_signals()
 

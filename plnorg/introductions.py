@@ -565,7 +565,7 @@ def _delete(*, member: Member) -> None:
 
 
 def register_lifecycle() -> None:
-    from .lifecycle import DataPart, register_data
+    from core.lifecycle import DataPart, register_data
 
     register_data(
         DataPart(

@@ -1,7 +1,8 @@
 """Prometheus metrics at /metrics, protected by a bearer token (METRICS_TOKEN).
 
-Request latency is measured in each web process (set PROMETHEUS_MULTIPROC_DIR
-when gunicorn runs several workers so their samples are combined). Figures
+Request latency is measured in each web process by core.observability (set
+PROMETHEUS_MULTIPROC_DIR when gunicorn runs several workers so their samples
+are combined). Figures
 that live in the database or the broker (fetches by outcome, queue depth, beat
 heartbeat age, outbox backlog) are read at scrape time, so every web process
 reports the same truth whatever process did the work.
@@ -16,21 +17,10 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-REQUEST_LATENCY = Histogram(
-    "plnorg_request_duration_seconds",
-    "Time to answer a request, by route and status class.",
-    ["route", "status"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
-
-
-def observe_request(request, response, seconds: float) -> None:
-    match = getattr(request, "resolver_match", None)
-    route = match.view_name if match else "unresolved"
-    REQUEST_LATENCY.labels(route=route, status=f"{response.status_code // 100}xx").observe(seconds)
+from core.observability import REQUEST_LATENCY
 
 
 class DatabaseCollector:

@@ -1,6 +1,6 @@
 """Workflows that span every app: offboarding, a member's data, account deletion.
 
-Each app registers its part in plnorg.lifecycle (from its AppConfig.ready);
+Each app registers its part in core.lifecycle (from its AppConfig.ready);
 these functions run them. Offboarding and the export run the parts in
 registration order (members, feeds, workshops, plnorg). Deletion runs them in
 the reverse order, so the apps that depend on members clean up first and the
@@ -14,10 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core import lifecycle
 from members.audit import ACCOUNT_DELETED, DATA_EXPORTED, audit_record
 from members.models import Member, User
-
-from . import lifecycle
 
 EXPORT_FORMAT_VERSION = 1
 

@@ -65,7 +65,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "csp",
-    # Our apps. Dependencies go one way: members <- feeds <- workshops <- plnorg.
+    # Our apps. Dependencies go one way: core <- members <- feeds <- workshops <- plnorg.
+    "core",
     "members",
     "feeds",
     "workshops",
@@ -73,11 +74,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "plnorg.observability.RequestIdMiddleware",
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "plnorg.middleware.DatabaseOutageMiddleware",
+    "core.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,7 +89,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.MemberTimezoneMiddleware",
     "members.middleware.MFARequiredMiddleware",
-    "plnorg.permissions.PermissionMapMiddleware",
+    "core.permissions.PermissionMapMiddleware",
 ]
 
 ROOT_URLCONF = "plnorg.urls"
@@ -133,7 +134,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 # A separate Redis (allkeys-lru). Exceptions are ignored so a cache outage
-# slows pages down but never breaks them (or login: plnorg.cache makes
+# slows pages down but never breaks them (or login: core.cache makes
 # cache.add, which allauth's rate limits lock with, fail open); sessions live
 # in the DB.
 CACHE_URL = env("CACHE_URL", default="")
@@ -141,7 +142,7 @@ CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="plnorg")
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "plnorg.cache.FailOpenRedisCache",
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
@@ -300,10 +301,10 @@ def uploads_storage(
     one is named. A function so tests can build exactly what production uses."""
     if not s3_bucket:
         # Removes a half-written file and says so when the disk is full.
-        return {"BACKEND": "plnorg.storage.SafeFileSystemStorage"}
+        return {"BACKEND": "core.storage.filesystem.SafeFileSystemStorage"}
     return {
         # django-storages' S3Storage that says so when the bucket is unreachable.
-        "BACKEND": "plnorg.storage_s3.SafeS3Storage",
+        "BACKEND": "core.storage.s3.SafeS3Storage",
         "OPTIONS": {
             "bucket_name": s3_bucket,
             # Empty values fall back to boto3's own lookup (AWS_* variables, an
@@ -420,10 +421,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "plnorg.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "plnorg.observability.JsonFormatter"},
+        "json": {"()": "core.observability.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core import permissions as perm
+
 from . import metrics, views, views_dashboard, views_introductions, views_lifecycle
-from . import permissions as perm
 
 perm.register(
     {
@@ -91,6 +92,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "plnorg.views.error_403"
-handler404 = "plnorg.views.error_404"
-handler500 = "plnorg.views.error_500"
+handler403 = "core.views.error_403"
+handler404 = "core.views.error_404"
+handler500 = "core.views.error_500"

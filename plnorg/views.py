@@ -53,15 +53,3 @@ def transparency(request):
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
-
-
-def error_403(request, exception=None):
-    return render(request, "403.html", status=403)
-
-
-def error_404(request, exception=None):
-    return render(request, "404.html", status=404)
-
-
-def error_500(request):
-    return render(request, "500.html", status=500)

@@ -4,8 +4,8 @@ are versioned and recorded)."""
 
 from django.contrib import admin
 
+from core.admin_base import ViewOnlyAdmin
 from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
-from plnorg.admin_base import ViewOnlyAdmin
 
 from .models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 

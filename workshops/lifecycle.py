@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from plnorg.lifecycle import DataPart, register_data, register_offboarding
+from core.lifecycle import DataPart, register_data, register_offboarding
 
 from .models import Attendance, CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
 from . import urls_clock, views, views_manage
 

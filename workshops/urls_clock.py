@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
 from . import views_clock as v
 

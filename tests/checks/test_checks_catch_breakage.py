@@ -7,7 +7,7 @@ their permission-map entries are added only while a test runs.
 
 import pytest
 
-from plnorg import permissions as perm
+from core import permissions as perm
 from plnorg.demo import CONSENT_CANARY
 from tests.checks.a11y import a11y_check_pages
 from tests.checks.broken_urls import BROKEN_PAGES

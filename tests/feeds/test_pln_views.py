@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import permissions as perm
 from feeds.models import Feed, Subscription
-from plnorg import permissions as perm
 from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory
 from tests.pages import parse_page, text_of
@@ -49,7 +49,7 @@ def me(client):
 def test_my_urls_against_the_permission_map(persona, client_as, persona_user):
     from django.urls import get_resolver
 
-    from tests.plnorg.test_permissions import check_entry
+    from tests.core.test_permissions import check_entry
 
     get_resolver().url_patterns  # noqa: B018 - loading the URLconf registers the entries
     client, user = client_as(persona), persona_user(persona)

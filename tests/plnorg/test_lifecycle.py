@@ -8,9 +8,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from core import lifecycle
 from feeds.models import Feed, Subscription
 from members.models import Member, Team, User
-from plnorg import lifecycle
 from plnorg.services import member_account_delete, member_offboard
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 from tests.pages import text_of

@@ -127,7 +127,7 @@ def test_uploads_go_to_s3_when_s3_bucket_is_set():
     )
 
     assert storage == {
-        "class": "plnorg.storage_s3.SafeS3Storage",
+        "class": "core.storage.s3.SafeS3Storage",
         "bucket_name": "plnorg-uploads",
         "endpoint_url": "https://s3.example.com:9000",
         "region_name": "eu-central-1",
@@ -145,4 +145,4 @@ def test_uploads_stay_on_disk_without_s3_bucket():
     # S3_BUCKET present but empty, as in .env.example (and over any local .env).
     storage = uploads_storage_in({**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "S3_BUCKET": ""})
 
-    assert storage["class"] == "plnorg.storage.SafeFileSystemStorage"
+    assert storage["class"] == "core.storage.filesystem.SafeFileSystemStorage"

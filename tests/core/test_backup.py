@@ -24,9 +24,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from core.backup import backup_create, backup_restore
 from members.models import FACILITATORS
 from members.services import role_grant
-from plnorg.backup import backup_create, backup_restore
 from tests.factories import MemberFactory
 from tests.workshops.factories import WorkshopFactory
 from workshops.models import RegistrationEvent, TimeEntry, TimeEntryHistory
@@ -196,7 +196,7 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
 
 
 def test_restore_refuses_a_folder_without_a_dump(tmp_path):
-    from plnorg.backup import BackupError
+    from core.backup import BackupError
 
     with pytest.raises(BackupError, match="is this a plnorg backup folder"):
         backup_restore(source=Path(tmp_path))

@@ -8,7 +8,7 @@ facilitate") are enforced by the views' querysets, which answer 404 for
 objects outside them; the entry names the rule so reviewers and tests see it.
 
 Each entry also says how to build a sample URL from the demo data (`sample`)
-and which text an allowed role must see (`text`). tests/plnorg/test_permissions.py
+and which text an allowed role must see (`text`). tests/core/test_permissions.py
 walks every URL pattern against this map, and the page checks crawl from it.
 
 Roles: anonymous, member (any signed-in, active person), manager (manages a
@@ -26,8 +26,6 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from members.services import user_roles
-
 ANONYMOUS = "anonymous"
 MEMBER = "member"
 MANAGER = "manager"
@@ -44,6 +42,23 @@ LEADERS = frozenset({LEADER, ADMIN})
 ADMINS = frozenset({ADMIN})
 
 Sample = Callable[[Any], dict[str, Any] | None]
+
+
+def user_roles(user) -> set[str]:
+    """The role names of a user, as the permission map spells them (from the
+    user model's `is_staff`, `is_leader`, `is_facilitator` and `is_manager`)."""
+    if not getattr(user, "is_authenticated", False):
+        return {ANONYMOUS}
+    roles = {MEMBER}
+    if user.is_staff:
+        roles.add(ADMIN)
+    if user.is_leader:
+        roles.add(LEADER)
+    if user.is_facilitator:
+        roles.add(FACILITATOR)
+    if user.is_manager:
+        roles.add(MANAGER)
+    return roles
 
 
 def no_args(user: Any) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from members.services import user_roles
-from plnorg import permissions as perm
+from core import permissions as perm
+from core.permissions import user_roles
 from tests.conftest import PERSONAS
 from tests.pages import text_of
 

@@ -4,7 +4,7 @@ A bucket that is missing, refuses our credentials or does not answer would
 otherwise surface as a server error in the middle of an upload form. Here it
 becomes a ValidationError people can act on: the form shows it, keeps what
 was typed, and the surrounding transaction stores no row. The cause is logged
-for the administrator. (plnorg/storage.py does the same for a full disk.)
+for the administrator. (core/storage/filesystem.py does the same for a full disk.)
 """
 
 from __future__ import annotations

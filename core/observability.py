@@ -1,9 +1,12 @@
-"""Structured logs with a request id that follows the work into Celery tasks.
+"""Structured logs with a request id that follows the work into Celery tasks,
+and the request-latency histogram.
 
 Every log line is one JSON object with `request_id` when one is known. The id
 comes from the proxy's `X-Request-ID` header when it looks sane, else a fresh
 one; it is echoed in the response and sent along with every task queued while
 handling the request, so a fetch or an email can be traced to its click.
+Each request's time is observed in `REQUEST_LATENCY`, which plnorg.metrics
+serves at /metrics.
 """
 
 from __future__ import annotations
@@ -15,8 +18,23 @@ import re
 import time
 import uuid
 
+from prometheus_client import Histogram
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+REQUEST_LATENCY = Histogram(
+    "plnorg_request_duration_seconds",
+    "Time to answer a request, by route and status class.",
+    ["route", "status"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def observe_request(request, response, seconds: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    route = match.view_name if match else "unresolved"
+    REQUEST_LATENCY.labels(route=route, status=f"{response.status_code // 100}xx").observe(seconds)
 
 
 class RequestIdMiddleware:
@@ -34,8 +52,6 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        from .metrics import observe_request
-
         observe_request(request, response, time.perf_counter() - started)
         return response
 

@@ -1,8 +1,8 @@
 """What each app does when a member leaves, asks for their data, or deletes
-their account.
+their account: the registry.
 
-This spans every app, so it lives in plnorg: each app registers its part
-(from its AppConfig.ready or its services module) and plnorg's services run
+This spans every app, so it is ground: each app registers its part from its
+AppConfig.ready (in INSTALLED_APPS order) and plnorg.privacy's services run
 them in registration order. A test fails when a model with a foreign key to a
 user or member is in neither the data registry nor `EXEMPT_MODELS`.
 """
@@ -34,16 +34,12 @@ OFFBOARDING: list[tuple[str, OffboardingHook]] = []
 DATA_PARTS: list[DataPart] = []
 
 # Models with a foreign key to a user or member that deliberately are not part
-# of a member's export/deletion, each with the reason.
+# of a member's export/deletion, each with the reason. Django's and allauth's
+# are listed here; each app adds its own with `register_exempt`.
 EXEMPT_MODELS: dict[str, str] = {
     "admin.LogEntry": "Django admin's own change history of admins; kept for accountability.",
     "account.EmailAddress": "Deleted with the user by cascade; exported as part of the account.",
     "socialaccount.SocialAccount": "Deleted with the user by cascade; it holds the SSO link only.",
-    "members.OutboundEmail": "Mail log; the user link is SET_NULL on deletion and rows are purged after 90 days.",
-    "members.Team": "Team.manager is an organization role; offboarding reassigns it.",
-    "feeds.Feed": "Feed.hidden_by records which facilitator hid a source (SET_NULL on deletion; the audit log keeps the action).",
-    "feeds.Entry": "Entry.hidden_by records which facilitator hid an entry (SET_NULL on deletion; the audit log keeps the action).",
-    "members.AuditEvent": "Append-only audit log: actor is SET_NULL on deletion; actor_email is kept for accountability.",
     "mfa.Authenticator": "Deleted with the user by cascade.",
     "usersessions.UserSession": "Deleted with the user by cascade.",
 }
@@ -59,3 +55,9 @@ def register_data(part: DataPart) -> None:
     if any(existing.name == part.name for existing in DATA_PARTS):
         return
     DATA_PARTS.append(part)
+
+
+def register_exempt(models: dict[str, str]) -> None:
+    """An app's models that link to a user or member but are not a member's
+    data ("app_label.ModelName": the reason)."""
+    EXEMPT_MODELS.update(models)

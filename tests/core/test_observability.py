@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu import Connection
 
-from plnorg.observability import JsonFormatter, RequestIdFilter, request_id_var
+from core.observability import JsonFormatter, RequestIdFilter, request_id_var
 from tests.factories import FeedFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +189,7 @@ import sentry_sdk
 from django.test.utils import override_settings
 from django.urls import include, path
 
-from plnorg import permissions
+from core import permissions
 from plnorg.wsgi import application
 
 
