@@ -258,8 +258,8 @@ def main() -> int:
         from django.test import Client
         from django.urls import reverse
 
-        from plnorg.models import DashboardSnapshot
-        from plnorg.tasks import refresh_dashboard
+        from plnorg.dashboard.models import DashboardSnapshot
+        from plnorg.dashboard.tasks import refresh_dashboard
 
         settings.ROOT_URLCONF = "bench.stream"  # the product's URLs plus the floor view
         settings.MFA_REQUIRED_FOR_PRIVILEGED = False

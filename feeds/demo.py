@@ -34,6 +34,11 @@ DEMO_ANCHOR = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 ACCOUNT = Subscription.Kind.ACCOUNT
 SOURCE = Subscription.Kind.SOURCE
 
+# A string only one member's private feeds contain: no page but that member's
+# own may ever show it (the consent checks search every page for it).
+CONSENT_CANARY = "zz-canary-7f3a9"
+CANARY_OWNER = "victor"
+
 
 @dataclass(frozen=True)
 class DemoFeed:
@@ -157,7 +162,6 @@ def _subscribe(member: Member, feed: Feed, *, kind: str, shared: bool, topics: l
 
 def seed_feeds(members: dict[str, Member]) -> dict[str, Feed]:
     """Create the demo feeds, ingest them, and subscribe the demo members."""
-    from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
 
     feeds = {key: _demo_feed(key) for key in DEMO_FEEDS}
     assert CONSENT_CANARY in feeds["canary_source"].title and CONSENT_CANARY in feeds["canary_account"].title

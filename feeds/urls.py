@@ -40,7 +40,8 @@ def _my_subscription(user) -> dict | None:
 def _a_colleague(user) -> dict | None:
     # The consent canary's owner: his private items must never show here.
     from members.models import Member
-    from plnorg.demo import CANARY_OWNER
+
+    from .demo import CANARY_OWNER
 
     pk = Member.objects.filter(user__email__startswith=f"{CANARY_OWNER}@").values_list("pk", flat=True).first()
     return {"member_id": pk} if pk else None

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_base import RevokeOnlyAdmin
 
 from . import audit
-from .models import AuditEvent, Introduction, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
+from .models import AuditEvent, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
 
 
 def token_hint(token: str) -> str:
@@ -225,13 +225,6 @@ def audit_csv_response(queryset) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="plnorg-audit-log.csv"'
     return response
-
-
-@admin.register(Introduction)
-class IntroductionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "created_at"]
-    list_select_related = True
-    raw_id_fields = [f.name for f in Introduction._meta.fields if f.is_relation]
 
 
 class InvitationStateFilter(admin.SimpleListFilter):

@@ -1,4 +1,5 @@
-"""Members pages: preferences, one-click unsubscribe, invitations, CSV import."""
+"""Members pages: preferences, one-click unsubscribe, invitations, CSV import,
+and the admin's sign-in (which is the site's)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -142,3 +143,15 @@ def on_user_signed_up(sender, request, user, **kwargs):
     invitation = Invitation.objects.filter(token=token).first() if token else None
     if invitation is not None and invitation.is_usable and invitation.email.lower() == user.email.lower():
         accept(invitation=invitation, user=user)
+
+
+def admin_login(request):
+    """The admin's login form is replaced by the site's sign-in (with MFA)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    target = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        return redirect(target if request.user.is_staff else "home")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

@@ -16,6 +16,3 @@ class PlnorgConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_wal, dispatch_uid="plnorg-sqlite-wal")
-        from .introductions import register_lifecycle
-
-        register_lifecycle()

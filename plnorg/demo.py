@@ -6,12 +6,7 @@ from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.demo import seed_workshops
 from workshops.demo_clock import seed_clock
 
-from .introductions_demo import seed_introductions
-
-# A string only one member's private feeds contain: no page but that member's
-# own may ever show it (the consent checks search every page for it).
-CONSENT_CANARY = "zz-canary-7f3a9"
-CANARY_OWNER = "victor"
+from .introductions.demo import seed_introductions
 
 
 def demo_seed(*, stdout=None) -> dict:
@@ -24,7 +19,7 @@ def demo_seed(*, stdout=None) -> dict:
     # workshops -> plnorg), each idempotent.
     seed_introductions(members)
     # Last: the leaders' dashboard reads precomputed snapshots.
-    from .dashboard import dashboard_refresh
+    from .dashboard.services import dashboard_refresh
 
     dashboard_refresh()
     return {"members": members}

@@ -1,11 +1,15 @@
-"""What /healthz checks: the database, the cache and the broker."""
+"""/healthz: the database, the cache and the broker, the beat's last run and
+the queue depth, as JSON (503 when a check fails)."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from .models import Heartbeat
 
@@ -68,3 +72,10 @@ def health_report() -> tuple[bool, dict]:
     failing = [name for name, error in checks.items() if error is not None]
     report["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return not failing, report
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)

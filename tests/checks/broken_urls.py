@@ -15,7 +15,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from core import permissions as perm
-from plnorg.demo import CONSENT_CANARY
+from feeds.demo import CONSENT_CANARY
 
 PREFIX = "__checks__/"
 

@@ -35,7 +35,7 @@ from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, ge
 
 from core import permissions as perm
 from core.permissions import user_roles
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.conftest import PERSONAS
 from tests.pages import text_of
 

@@ -8,7 +8,7 @@ their permission-map entries are added only while a test runs.
 import pytest
 
 from core import permissions as perm
-from plnorg.demo import CONSENT_CANARY
+from feeds.demo import CONSENT_CANARY
 from tests.checks.a11y import a11y_check_pages
 from tests.checks.broken_urls import BROKEN_PAGES
 from tests.checks.crawler import (

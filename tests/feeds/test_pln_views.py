@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import permissions as perm
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY
 from feeds.models import Feed, Subscription
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory
 from tests.pages import parse_page, text_of
 

@@ -162,7 +162,7 @@ def test_moderation_hide_and_restore_write_one_record_each(persona_user):
 
 
 def test_data_export_and_account_deletion_are_audited(persona_user):
-    from plnorg.services import member_account_delete, member_data_export
+    from plnorg.privacy.services import member_account_delete, member_data_export
 
     member = persona_user("employee").member
     member_data_export(member=member)
@@ -176,7 +176,7 @@ def test_data_export_and_account_deletion_are_audited(persona_user):
 
 
 def test_offboarding_audits_deactivation_and_manager_change(persona_user):
-    from plnorg.services import member_offboard
+    from plnorg.privacy.services import member_offboard
 
     leaver = persona_user("manager").member
     replacement = persona_user("employee").member

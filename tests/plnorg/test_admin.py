@@ -11,7 +11,7 @@ from django.utils import timezone
 from members.admin import token_hint
 from tests.factories import EntryFactory, MemberFactory
 
-PROJECT_APPS = ["members", "feeds", "workshops", "plnorg"]
+PROJECT_APPS = ["core", "members", "feeds", "workshops", "introductions", "dashboard", "privacy", "home", "plnorg"]
 
 # Models without a page of their own: each is edited inline in its parent's
 # page, where it makes sense only as part of that parent. (Many-to-many
@@ -32,10 +32,10 @@ VIEW_ONLY = [
     "members.Invitation",
     "workshops.CalendarFeed",
     "workshops.ClockTimer",
-    "plnorg.DashboardSnapshot",
-    "plnorg.IntroductionSuggestion",
-    "plnorg.ConnectorStatus",
-    "plnorg.IntroductionComputation",
+    "dashboard.DashboardSnapshot",
+    "introductions.IntroductionSuggestion",
+    "introductions.ConnectorStatus",
+    "introductions.IntroductionComputation",
 ]
 
 

@@ -2,9 +2,10 @@
 
 Each app registers its part in core.lifecycle (from its AppConfig.ready);
 these functions run them. Offboarding and the export run the parts in
-registration order (members, feeds, workshops, plnorg). Deletion runs them in
-the reverse order, so the apps that depend on members clean up first and the
-members part, which deletes the user and profile, comes last.
+registration order (INSTALLED_APPS order: members, feeds, workshops, clock,
+introductions). Deletion runs them in the reverse order, so the apps that
+depend on members clean up first and the members part, which deletes the user
+and profile, comes last.
 """
 
 from __future__ import annotations

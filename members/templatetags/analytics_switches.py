@@ -1,3 +1,7 @@
+"""The organization's analytics switches, for templates: pages hide what a
+switched-off analysis would show (read once per request; the menus ask on
+every page)."""
+
 from django import template
 
 from members.models import OrganizationSettings

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import User
-from plnorg.dashboard import dashboard_compute, dashboard_refresh
+from plnorg.dashboard.services import dashboard_compute, dashboard_refresh
 from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 from tests.pages import text_of
 
@@ -109,7 +109,7 @@ def test_network_switch_hides_network_figures(org):
 
 def test_network_switch_hides_a_stored_snapshots_network_figures_at_once(client_as):
     from members.models import OrganizationSettings
-    from plnorg.dashboard import dashboard_refresh
+    from plnorg.dashboard.services import dashboard_refresh
 
     client = client_as("leader")
     (snapshot,) = dashboard_refresh(periods=["4w"])
@@ -198,7 +198,7 @@ def test_setup_checklist_for_admins_until_complete(client_as):
     assert "Set-up checklist" not in text_of(client_as("leader").get(reverse("dashboard")))
 
     # Everything done: the checklist goes, the admin tools stay.
-    from plnorg.dashboard import setup_checklist
+    from plnorg.dashboard.services import setup_checklist
 
     Invitation.objects.create(
         email="new@example.com",
@@ -275,9 +275,8 @@ def test_small_teams_merge_into_other_teams_once_five_people(org):
 
 
 def test_introductions_funnel_suggested_sent_accepted_met_and_crossing(org):
-    from members.models import Introduction
-    from plnorg.introductions import introduction_funnel
-    from plnorg.models import IntroductionSuggestion
+    from plnorg.introductions.models import Introduction, IntroductionSuggestion
+    from plnorg.introductions.services.funnel import introduction_funnel
 
     Introduction.objects.all().delete()
     IntroductionSuggestion.objects.all().delete()
@@ -307,7 +306,7 @@ def test_dashboard_shows_the_introductions_funnel(client_as):
     page = client_as("leader").get(reverse("dashboard"))
     body = page.content.decode()
     assert "Introductions" in text_of(page)
-    from members.models import Introduction
+    from plnorg.introductions.models import Introduction
 
     sent = Introduction.objects.count()
     assert sent > 0  # the demo has introductions in every state

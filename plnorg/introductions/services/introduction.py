@@ -3,8 +3,7 @@ two weeks after both accepted, each is asked whether they met.
 
 Every email goes through the outbox with a deterministic key and respects the
 member's "introductions" email opt-out (they still see everything on the site).
-Suggestions (who might meet whom) are computed in plnorg; this module knows
-only members.
+Suggestions (who might meet whom) are computed in `suggestions`.
 """
 
 from __future__ import annotations
@@ -17,8 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Introduction, Member, User
-from .notifications import INTRODUCTIONS, optional_email_enqueue
+from members.models import Member, User
+from members.notifications import INTRODUCTIONS, optional_email_enqueue
+
+from ..models import Introduction
 
 EMAIL_KIND = INTRODUCTIONS
 FOLLOW_UP_AFTER = timedelta(days=14)

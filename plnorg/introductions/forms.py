@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Introduction, Member
+from members.models import Member
+
+from .models import Introduction
 
 
 class MemberChoiceField(forms.ModelChoiceField):

@@ -1,34 +1,25 @@
-"""A member's data (download, account deletion) and admins' offboarding pages."""
+"""A member's data (what plnorg records, the download, account deletion) and
+admins' offboarding pages."""
 
 import json
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.models import Member
 
+from .forms import DeleteAccountForm, OffboardForm
 from .services import member_account_delete, member_data_export, member_offboard
+from .transparency import transparency_report
 
 
-class DeleteAccountForm(forms.Form):
-    email = forms.CharField(label=gettext_lazy("Type your email address to confirm"), max_length=254)
-
-    def __init__(self, *args, expected: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.expected = expected
-
-    def clean_email(self):
-        value = self.cleaned_data["email"].strip().lower()
-        if value != self.expected.lower():
-            raise forms.ValidationError(_("That is not your email address; nothing was deleted."))
-        return value
+def transparency(request):
+    return render(request, "plnorg/transparency.html", transparency_report(member=request.member))
 
 
 def my_data(request):
@@ -56,19 +47,6 @@ def account_delete(request):
     member_account_delete(member=member)
     messages.success(request, _("Your account and your data are deleted. Thank you for taking part."))
     return redirect("landing")
-
-
-class OffboardForm(forms.Form):
-    replacement = forms.ModelChoiceField(
-        label=gettext_lazy("Who takes over their teams and roles?"),
-        queryset=Member.objects.none(),
-        required=False,
-        help_text=gettext_lazy("Leave empty: admins approve the team's time until a manager is set."),
-    )
-
-    def __init__(self, *args, leaver: Member, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["replacement"].queryset = Member.objects.active().exclude(pk=leaver.pk).select_related("user")
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from core import lifecycle
 from feeds.models import Feed, Subscription
 from members.models import Member, Team, User
-from plnorg.services import member_account_delete, member_offboard
+from plnorg.privacy.services import member_account_delete, member_offboard
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 from tests.pages import text_of
 

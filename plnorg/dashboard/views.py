@@ -11,10 +11,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from members.models import OrganizationSettings
+from plnorg.introductions.services.funnel import introductions_tile_context
 
 from . import charts
-from .dashboard import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
-from .introductions import introductions_tile_context
+from .services import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
 
 
 def _period(request) -> str:

@@ -9,9 +9,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import Introduction, Member, User
+from members.models import Member, User
 
-from .introductions import introductions_compute
+from .models import Introduction
+from .services.suggestions import introductions_compute
 
 # About a dozen people across teams (never the newcomer, nor the consent
 # canary's owner) who chose to be suggested for introductions.

@@ -9,29 +9,29 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feeds.models import Subscription
-from members.introductions import (
+from members.models import OrganizationSettings
+
+from .forms import AnswerForm, IntroductionForm, MetForm
+from .models import Introduction, IntroductionSuggestion
+from .services.funnel import introductions_tile_context
+from .services.introduction import (
     IntroductionError,
     introduction_pair,
     introduction_record_met,
     introduction_send,
     member_introductions_opt_in_set,
 )
-from members.introductions import (
+from .services.introduction import (
     introduction_answer as introduction_answer_service,
 )
-from members.models import Introduction, OrganizationSettings
-
-from .forms_introductions import AnswerForm, IntroductionForm, MetForm
-from .introductions import (
+from .services.suggestions import (
     connector_team_counts,
     current_suggestions,
-    introductions_tile_context,
     last_computation,
     member_connector_status,
     suggestion_reason,
     suggestions_for_member,
 )
-from .models import IntroductionSuggestion
 
 INTRODUCTION_RELATED = ("member_a__user", "member_a__team", "member_b__user", "member_b__team", "sender__member")
 

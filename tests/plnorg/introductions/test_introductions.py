@@ -11,7 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members.introductions import (
+from members.models import OrganizationSettings, OutboundEmail, User
+from plnorg.introductions.models import ConnectorStatus, Introduction, IntroductionSuggestion
+from plnorg.introductions.services.funnel import introduction_funnel
+from plnorg.introductions.services.introduction import (
     IntroductionError,
     introduction_answer,
     introduction_record_met,
@@ -19,19 +22,16 @@ from members.introductions import (
     introduction_url,
     introductions_follow_up,
 )
-from members.models import Introduction, OrganizationSettings, OutboundEmail, User
-from plnorg.introductions import (
+from plnorg.introductions.services.suggestions import (
     Person,
     connector_team_counts,
     connectors_compute,
     connectors_find,
     current_suggestions,
-    introduction_funnel,
     similar_pairs,
     suggestion_reason,
     suggestions_compute,
 )
-from plnorg.models import ConnectorStatus, IntroductionSuggestion
 from tests.bench_smoke import bench_smoke_run
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory
 from tests.pages import parse_page, text_of
@@ -407,7 +407,7 @@ def test_demo_has_introductions_in_every_state(db):
 
 def test_demo_seeding_is_idempotent(db):
     from members.models import Member
-    from plnorg.introductions_demo import OPTED_IN, seed_introductions
+    from plnorg.introductions.demo import OPTED_IN, seed_introductions
 
     members = {m.user.email.split("@")[0]: m for m in Member.objects.select_related("user")}
     before = (Introduction.objects.count(), current_suggestions().count())

@@ -24,18 +24,17 @@ import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Introduction, Member, OrganizationSettings
+from members.models import Member, OrganizationSettings
 
-from .models import ConnectorStatus, IntroductionComputation, IntroductionSuggestion
+from ..models import ConnectorStatus, Introduction, IntroductionComputation, IntroductionSuggestion
 
 # Thresholds named in the issue.
 SOURCE_THRESHOLD = 0.1  # a pair sharing sources: source Jaccard >= this
@@ -444,134 +443,3 @@ def last_computation(kind: str) -> IntroductionComputation | None:
 def introductions_compute(*, now: datetime | None = None) -> dict[str, Any]:
     """The nightly computation: suggestions and connectors, each unless off."""
     return {"suggestions": suggestions_compute(now=now), "connectors": connectors_compute(now=now)}
-
-
-# --- The leaders' tile: the funnel ------------------------------------------------
-
-
-def _month_starts(months: int, now: datetime) -> list[date]:
-    local = timezone.localtime(now)
-    year, month = local.year, local.month
-    starts = []
-    for _i in range(months):
-        starts.append(date(year, month, 1))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return list(reversed(starts))
-
-
-def introduction_funnel(*, months: int = 6, now: datetime | None = None) -> list[dict]:
-    """Per month (oldest first, in the current time zone): pairs first
-    suggested, introductions sent, and of those sent that month how many both
-    accepted and how many met, and the share of sent introductions crossing
-    teams (None when nothing was sent)."""
-    now = now or timezone.now()
-    tz = timezone.get_current_timezone()
-    starts = _month_starts(months, now)
-    since = timezone.make_aware(datetime(starts[0].year, starts[0].month, 1), tz)
-    suggested = {
-        row["month"].date(): row["n"]
-        for row in IntroductionSuggestion.objects.filter(first_suggested_at__gte=since)
-        .annotate(month=TruncMonth("first_suggested_at", tzinfo=tz))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    sent = {
-        row["month"].date(): row
-        for row in Introduction.objects.filter(created_at__gte=since)
-        .annotate(month=TruncMonth("created_at", tzinfo=tz))
-        .values("month")
-        .annotate(
-            sent=Count("pk"),
-            accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
-            met=Count("pk", filter=Q(met_at__isnull=False)),
-            crossing=Count("pk", filter=Q(crosses_teams=True)),
-        )
-        .order_by()
-    }
-    rows = []
-    for start in starts:
-        s = sent.get(start, {})
-        count = s.get("sent", 0)
-        rows.append(
-            {
-                "month": start,
-                "suggested": suggested.get(start, 0),
-                "sent": count,
-                "accepted": s.get("accepted", 0),
-                "met": s.get("met", 0),
-                "crossing": s.get("crossing", 0),
-                "crossing_share": round(s["crossing"] / count, 2) if count else None,
-            }
-        )
-    return rows
-
-
-def introductions_tile_context(*, months: int = 6) -> dict[str, Any]:
-    """What templates/plnorg/includes/introductions_tile.html needs."""
-    rows = introduction_funnel(months=months)
-    sent = sum(r["sent"] for r in rows)
-    crossing = sum(r["crossing"] for r in rows)
-    return {
-        "introduction_funnel": rows,
-        "introduction_totals": {
-            "suggested": sum(r["suggested"] for r in rows),
-            "sent": sent,
-            "accepted": sum(r["accepted"] for r in rows),
-            "met": sum(r["met"] for r in rows),
-            "crossing_share": round(crossing / sent, 2) if sent else None,
-        },
-        "introduction_suggestions_enabled": OrganizationSettings.get().introduction_suggestions_enabled,
-    }
-
-
-# --- A member's data (export and deletion registry) ------------------------------
-
-
-def _export(*, member: Member) -> dict[str, Any]:
-    introductions = Introduction.objects.involving(member).select_related("member_a", "member_b", "sender")
-    sent = Introduction.objects.filter(sender=member.user).select_related("member_a", "member_b")
-    status = member_connector_status(member)
-    return {
-        "introductions_opt_in": member.introductions_opt_in,
-        "introductions": [
-            {
-                "with": i.other(member).name,
-                "sent_by": i.sender.email if i.sender else "",
-                "note": i.note,
-                "reason": i.reason,
-                "created_at": i.created_at.isoformat(),
-                "your_answer": i.answer_of(member),
-                "did_you_meet": i.met_of(member),
-            }
-            for i in introductions
-        ],
-        "introductions_sent": [
-            {"between": [i.member_a.name, i.member_b.name], "note": i.note, "created_at": i.created_at.isoformat()}
-            for i in sent
-        ],
-        "suggestions": [
-            {"with": (s.member_b if s.member_a_id == member.pk else s.member_a).name, "score": s.score}
-            for s in suggestions_for_member(member)
-        ],
-        "connector": None if status is None else {"is_connector": status.is_connector},
-    }
-
-
-def _delete(*, member: Member) -> None:
-    Introduction.objects.involving(member).delete()
-    IntroductionSuggestion.objects.filter(Q(member_a=member) | Q(member_b=member)).delete()
-    ConnectorStatus.objects.filter(member=member).delete()
-
-
-def register_lifecycle() -> None:
-    from core.lifecycle import DataPart, register_data
-
-    register_data(
-        DataPart(
-            name="introductions",
-            models=("members.Introduction", "plnorg.IntroductionSuggestion", "plnorg.ConnectorStatus"),
-            export=_export,
-            delete=_delete,
-        )
-    )
