@@ -152,7 +152,7 @@ def _populate_time(*, people, time_entries: int) -> None:
 
     from django.db import connection
 
-    from workshops.models import ClockPolicy
+    from workshops.clock.models import ClockPolicy
 
     ClockPolicy.objects.create(team=None, weekly_allowance_minutes=120, hourly_cost=Decimal("60.00"))
     ids = [p.pk for p in people]

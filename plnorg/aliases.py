@@ -21,6 +21,11 @@ MOVED_ADMIN_MODELS: dict[tuple[str, str], str] = {
     ("plnorg", "connectorstatus"): "introductions",
     ("plnorg", "introductioncomputation"): "introductions",
     ("plnorg", "dashboardsnapshot"): "dashboard",
+    ("workshops", "clockpolicy"): "clock",
+    ("workshops", "timeentry"): "clock",
+    ("workshops", "timeentryhistory"): "clock",
+    ("workshops", "clocktimer"): "clock",
+    ("workshops", "clockweeklock"): "clock",
 }
 
 

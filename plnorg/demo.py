@@ -3,8 +3,8 @@
 from feeds.demo import seed_feeds
 from feeds.demo_curation import seed_curation
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
-from workshops.demo import seed_workshops
-from workshops.demo_clock import seed_clock
+from workshops.clock.demo import seed_clock
+from workshops.demo import seed_attendance_time, seed_workshops
 
 from .introductions.demo import seed_introductions
 
@@ -15,8 +15,9 @@ def demo_seed(*, stdout=None) -> dict:
     seed_curation(members)
     seed_workshops(members)
     seed_clock(members)
+    seed_attendance_time(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
-    # workshops -> plnorg), each idempotent.
+    # workshops, clock -> the plnorg apps), each idempotent.
     seed_introductions(members)
     # Last: the leaders' dashboard reads precomputed snapshots.
     from .dashboard.services import dashboard_refresh

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "members",
     "feeds",
     "workshops",
+    "workshops.clock",
     "plnorg.introductions",
     "plnorg.dashboard",
     "plnorg.privacy",

@@ -31,9 +31,9 @@ from members.models import FACILITATORS, LEADERS, Member, Team, User
 from plnorg.dashboard.models import DashboardSnapshot
 from plnorg.introductions.models import Introduction, IntroductionSuggestion
 from tests.pages import text_of
+from workshops.clock.models import ClockPolicy, TimeEntry, TimeEntryHistory
 from workshops.models import (
     Attendance,
-    ClockPolicy,
     Feedback,
     Registration,
     RegistrationEvent,
@@ -42,7 +42,6 @@ from workshops.models import (
     Workshop,
     WorkshopSession,
 )
-from workshops.models.clock import TimeEntry, TimeEntryHistory
 
 pytestmark = pytest.mark.django_db
 

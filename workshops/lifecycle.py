@@ -131,18 +131,3 @@ def register() -> None:
             delete=workshops_delete,
         )
     )
-    from .lifecycle_clock import clock_delete, clock_export
-
-    register_data(
-        DataPart(
-            name="clock",
-            models=(
-                "workshops.TimeEntry",
-                "workshops.TimeEntryHistory",
-                "workshops.ClockTimer",
-                "workshops.ClockWeekLock",
-            ),
-            export=clock_export,
-            delete=clock_delete,
-        )
-    )

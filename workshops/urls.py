@@ -2,7 +2,8 @@ from django.urls import path
 
 from core import permissions as perm
 
-from . import urls_clock, views, views_manage
+from . import views, views_manage
+from .clock import urls as clock_urls
 
 app_name = "workshops"
 
@@ -208,5 +209,5 @@ urlpatterns = [
     ),
 ]
 
-# Time on the clock (issue 10).
-urlpatterns += urls_clock.urlpatterns
+# Time on the clock (workshops/clock/urls.py), in the same namespace.
+urlpatterns += clock_urls.urlpatterns

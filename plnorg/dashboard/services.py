@@ -237,7 +237,8 @@ def setup_checklist() -> list[dict]:
 
 
 def _app_checklist_items() -> list[tuple[str, bool]]:
-    from workshops.models import ClockPolicy, Workshop
+    from workshops.clock.models import ClockPolicy
+    from workshops.models import Workshop
 
     return [
         (_("Time policy set (allowance, cost, approval)"), ClockPolicy.objects.exists()),
@@ -311,7 +312,7 @@ def _app_figures(*, start: datetime, end: datetime, prev_start: datetime) -> dic
 def time_figures(*, start: datetime, end: datetime, prev_start: datetime) -> list[dict]:
     """Paid PLN hours and their cost against the allowance budget (approved
     time, or submitted where the policy needs no approval)."""
-    from workshops.reports import paid_hours_and_cost
+    from workshops.clock.reports import paid_hours_and_cost
 
     current = paid_hours_and_cost(start=start.date(), end=end.date())
     previous = paid_hours_and_cost(start=prev_start.date(), end=start.date() - timedelta(days=1))
@@ -343,7 +344,7 @@ def time_figures(*, start: datetime, end: datetime, prev_start: datetime) -> lis
 
 
 def time_breakdowns(*, start: datetime, end: datetime) -> dict:
-    from workshops.reports import hours_by_activity, hours_by_team_month, hours_per_week
+    from workshops.clock.reports import hours_by_activity, hours_by_team_month, hours_per_week
 
     # Only groups of MIN_GROUP+ active people by name; the reports API merges
     # small teams into "Other teams", which is itself shown only when that

@@ -138,7 +138,7 @@ def _app_charts(data: dict) -> list[dict]:
     time = data.get("time")
     if not time:
         return []
-    from workshops.models.clock import Activity
+    from workshops.clock.models import Activity
 
     activity_names = dict(Activity.choices)
     return [

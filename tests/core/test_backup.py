@@ -29,8 +29,9 @@ from members.models import FACILITATORS
 from members.services import role_grant
 from tests.factories import MemberFactory
 from tests.workshops.factories import WorkshopFactory
-from workshops.models import RegistrationEvent, TimeEntry, TimeEntryHistory
-from workshops.services.clock import time_entry_create
+from workshops.clock.models import TimeEntry, TimeEntryHistory
+from workshops.clock.services import time_entry_create
+from workshops.models import RegistrationEvent
 from workshops.services.registration import workshop_register
 from workshops.services.workshop import material_add
 
@@ -139,8 +140,8 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
     assert (Path(settings.MEDIA_ROOT) / material.file.name).read_bytes() == PDF
     wanted = {
         "rows": {
-            "workshops.TimeEntry": [e.pk for e in entries],
-            "workshops.TimeEntryHistory": list(
+            "clock.TimeEntry": [e.pk for e in entries],
+            "clock.TimeEntryHistory": list(
                 TimeEntryHistory.objects.filter(entry__in=entries).values_list("pk", flat=True)
             ),
             "workshops.Registration": [r.pk for r in registrations],
@@ -164,8 +165,8 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
     assert (restored["database"], restored["media_root"]) == (restore_database, str(restored_media))
     assert _table_counts(restore_database) == source_counts
     assert {label: len(rows) for label, rows in original.items()} == {
-        "workshops.TimeEntry": 2,
-        "workshops.TimeEntryHistory": 2,
+        "clock.TimeEntry": 2,
+        "clock.TimeEntryHistory": 2,
         "workshops.Registration": 2,
         "workshops.RegistrationEvent": 2,
         "workshops.WorkshopMaterial": 1,
@@ -179,7 +180,7 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
     assert sorted((e["registration"], e["status"]) for e in by_pk["workshops.RegistrationEvent"].values()) == sorted(
         [(registrations[0].pk, "registered"), (registrations[1].pk, "waitlisted")]
     )
-    first, second = (by_pk["workshops.TimeEntry"][e.pk] for e in entries)
+    first, second = (by_pk["clock.TimeEntry"][e.pk] for e in entries)
     assert (first["member"], first["date"], first["minutes"], first["activity"], first["note"], first["status"]) == (
         seated.pk,
         yesterday.isoformat(),

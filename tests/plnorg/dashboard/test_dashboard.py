@@ -184,7 +184,7 @@ def test_workshop_figures_and_effect(org):
 
 def test_setup_checklist_for_admins_until_complete(client_as):
     from members.models import Invitation
-    from workshops.models import ClockPolicy
+    from workshops.clock.models import ClockPolicy
 
     Invitation.objects.all().delete()
     ClockPolicy.objects.all().delete()
@@ -316,7 +316,7 @@ def test_dashboard_shows_the_introductions_funnel(client_as):
 def test_paid_hours_cost_and_breakdowns(org):
     from decimal import Decimal
 
-    from workshops.models.clock import ClockPolicy, TimeEntry
+    from workshops.clock.models import ClockPolicy, TimeEntry
 
     ClockPolicy.objects.all().delete()
     TimeEntry.objects.all().delete()

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
+from core.lifecycle import DataPart, register_data
+
 from .models import ClockTimer, ClockWeekLock, TimeEntry
 
 
@@ -64,3 +66,14 @@ def clock_delete(*, member) -> None:
             stream_title="",
             stream_link="",
         )
+
+
+def register() -> None:
+    register_data(
+        DataPart(
+            name="clock",
+            models=("clock.TimeEntry", "clock.TimeEntryHistory", "clock.ClockTimer", "clock.ClockWeekLock"),
+            export=clock_export,
+            delete=clock_delete,
+        )
+    )

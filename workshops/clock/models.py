@@ -103,6 +103,7 @@ class ClockPolicy(models.Model):
     objects = ClockPolicyQuerySet.as_manager()
 
     class Meta:
+        db_table = "workshops_clockpolicy"  # its table from before the clock became its own app
         verbose_name = _("clock policy")
         verbose_name_plural = _("clock policies")
         constraints = [
@@ -208,6 +209,7 @@ class TimeEntry(models.Model):
     objects = TimeEntryQuerySet.as_manager()
 
     class Meta:
+        db_table = "workshops_timeentry"  # its table from before the clock became its own app
         ordering = ["date", "started_at", "pk"]
         verbose_name = _("time entry")
         verbose_name_plural = _("time entries")
@@ -304,6 +306,7 @@ class TimeEntryHistory(models.Model):
     objects = TimeEntryHistoryQuerySet.as_manager()
 
     class Meta:
+        db_table = "workshops_timeentryhistory"  # its table from before the clock became its own app
         ordering = ["at", "pk"]
         verbose_name = _("time entry change")
         verbose_name_plural = _("time entry history")
@@ -326,6 +329,7 @@ class ClockTimer(models.Model):
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        db_table = "workshops_clocktimer"  # its table from before the clock became its own app
         verbose_name = _("running timer")
         verbose_name_plural = _("running timers")
 
@@ -344,6 +348,7 @@ class ClockWeekLock(models.Model):
     locked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "workshops_clockweeklock"  # its table from before the clock became its own app
         verbose_name = _("locked week")
         verbose_name_plural = _("locked weeks")
         constraints = [models.UniqueConstraint(fields=["member", "week_start"], name="one_lock_per_member_week")]

@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from tests.factories import MemberFactory
-from workshops.models import ClockPolicy, TimeEntry
+from workshops.clock.models import ClockPolicy, TimeEntry
 
 
 class ClockPolicyFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .durations import format_minutes, parse_duration
-from .models.clock import ACTIVITY_DESCRIPTIONS, Activity, TimeEntry
+from .models import ACTIVITY_DESCRIPTIONS, Activity, TimeEntry
 
 
 def activity_choices():

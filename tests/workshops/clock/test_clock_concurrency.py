@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 
 from tests.factories import MemberFactory, TeamFactory, UserFactory
-from workshops.models import ClockTimer, TimeEntry
-from workshops.services import clock as svc
+from workshops.clock import services as svc
+from workshops.clock.models import ClockTimer, TimeEntry
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.django_db(transaction=True)]
 

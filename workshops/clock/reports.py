@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from members.models import Member, Team
 
-from .models.clock import ClockPolicy, TimeEntry
-from .services.clock import policy_for
+from .models import ClockPolicy, TimeEntry
+from .services import policy_for
 
 MIN_GROUP = 5
 OTHER_TEAMS = "Other teams"

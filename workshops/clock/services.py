@@ -24,8 +24,8 @@ from members.audit import TIME_ADMIN_EDITED, TIME_REOPENED, WEEK_LOCK_CHANGED, a
 from members.models import Member, User
 from members.outbox import email_enqueue
 
-from ..durations import MAX_MINUTES, format_minutes
-from ..models.clock import Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
+from .durations import MAX_MINUTES, format_minutes
+from .models import Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 
 Status = TimeEntry.Status
 Source = TimeEntry.Source
@@ -598,7 +598,7 @@ def time_entry_reopen(*, entry_id: int, actor: User, reason: str, request=None) 
             audit_record(
                 action=WEEK_LOCK_CHANGED,
                 actor=actor,
-                object_type="workshops.ClockWeekLock",
+                object_type=ClockWeekLock._meta.label,
                 object_id=f"{entry.member_id}:{start.isoformat()}",
                 object_repr=f"{entry.member} {start.isoformat()}",
                 before={"locked": True},
@@ -639,7 +639,7 @@ def week_lock_set(*, member: Member, week_start: dt.date, locked: bool, actor: U
         audit_record(
             action=WEEK_LOCK_CHANGED,
             actor=actor,
-            object_type="workshops.ClockWeekLock",
+            object_type=ClockWeekLock._meta.label,
             object_id=f"{member.pk}:{week_start.isoformat()}",
             object_repr=f"{member} {week_start.isoformat()}",
             before={"locked": not locked},
@@ -739,16 +739,16 @@ def timer_cap_if_overdue(*, member: Member, now: dt.datetime | None = None) -> T
 # --- Workshop attendance -----------------------------------------------------------
 
 
-def time_entry_record_attendance(*, registration, session, status: str, minutes: int | None, actor: User):
+def time_entry_record_attendance(*, registration, session, minutes: int | None, actor: User):
     """One approved Workshop entry per attended session, kept in step with the
-    attendance mark. Never refused: over the allowance it is flagged; an
-    overlapping entry of the member's own is kept and flagged; a change in a
-    locked week becomes an adjustment entry in the current week. Called by
-    `attendance_mark` inside its transaction."""
-    from ..models import Attendance
-
-    wanted = int(minutes or 0) if status in (Attendance.Status.ATTENDED, Attendance.Status.PARTIAL) else 0
-    wanted = min(wanted, MAX_MINUTES)
+    attendance mark: `minutes` is the time the mark counts (0 or None when the
+    person was not there; workshops decide that from the mark's status). Never
+    refused: over the allowance it is flagged; an overlapping entry of the
+    member's own is kept and flagged; a change in a locked week becomes an
+    adjustment entry in the current week. Called by workshops'
+    `attendance_mark` inside its transaction (the clock knows nothing of
+    attendance marks)."""
+    wanted = min(int(minutes or 0), MAX_MINUTES)
     member = _lock_member(registration.member)
     related = list(
         TimeEntry.objects.live()

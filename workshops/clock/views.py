@@ -1,5 +1,5 @@
 """Clock pages: the weekly timesheet, entries, the timer, approvals, exports.
-Thin: every change goes through workshops.services.clock."""
+Thin: every change goes through workshops.clock.services."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from members.models import Member
 
 from . import exports
+from . import services as svc
 from .durations import format_minutes
-from .forms_clock import ExportForm, ReasonForm, TimeEntryForm
-from .models.clock import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry
-from .services import clock as svc
+from .forms import ExportForm, ReasonForm, TimeEntryForm
+from .models import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry
 
 Status = TimeEntry.Status
 APPROVALS_PER_PAGE = 10

@@ -17,8 +17,8 @@ from django.db.models.functions import Coalesce
 
 from members.models import Team, User
 
-from .models.clock import TimeEntry
-from .services.clock import members_approvable_by
+from .models import TimeEntry
+from .services import members_approvable_by
 
 COLUMNS = ["email", "team", "date", "minutes", "activity", "status", "approver"]
 SUMMARY_COLUMNS = ["email", "team", "month", "entries", "minutes", "approved", "submitted", "draft", "rejected"]

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from workshops.durations import format_minutes, parse_duration
+from workshops.clock.durations import format_minutes, parse_duration
 
 
 @pytest.mark.parametrize(

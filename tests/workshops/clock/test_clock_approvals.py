@@ -13,9 +13,9 @@ from django.urls import reverse
 from members.models import OutboundEmail, Team
 from tests.factories import MemberFactory, TeamFactory
 from tests.pages import client_for, text_of
-from tests.workshops.factories_clock import TimeEntryFactory
-from workshops.models import TimeEntry
-from workshops.services import clock as svc
+from tests.workshops.clock.factories import TimeEntryFactory
+from workshops.clock import services as svc
+from workshops.clock.models import TimeEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,11 @@
-"""Clock URLs (included in workshops/urls.py, namespace "workshops")."""
+"""Clock URLs (added to workshops/urls.py, so in the namespace "workshops":
+`workshops:clock`, `workshops:approvals`, ...), each with its permission-map entry."""
 
 from django.urls import path
 
 from core import permissions as perm
 
-from . import views_clock as v
+from . import views as v
 
 OWN = "only my entries"
 TEAM = "only entries of people whose time I approve (admins: all)"
@@ -21,7 +22,7 @@ def _own_entry(user):
 
 def _team_entry(user):
     from .models import TimeEntry
-    from .services.clock import members_approvable_by
+    from .services import members_approvable_by
 
     if user is None:
         return None

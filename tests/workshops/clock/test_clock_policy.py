@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from tests.factories import MemberFactory
 from tests.pages import client_for, parse_page, text_of
+from tests.workshops.clock.factories import ClockPolicyFactory
 from tests.workshops.factories import RegistrationFactory, WorkshopFactory
-from tests.workshops.factories_clock import ClockPolicyFactory
-from workshops import reports
-from workshops.models import ClockPolicy, ClockWeekLock, TimeEntry
-from workshops.services import clock as svc
+from workshops.clock import reports
+from workshops.clock import services as svc
+from workshops.clock.models import ClockPolicy, ClockWeekLock, TimeEntry
 from workshops.services.attendance import Mark, attendance_mark
 
 pytestmark = pytest.mark.django_db

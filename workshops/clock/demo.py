@@ -1,9 +1,8 @@
 """Demo time on the clock: a default policy, a team override, the last five
 weeks of entries in every state (draft, submitted, approved, rejected, some
-flagged over the allowance), twelve approved weeks before them, and the
-Workshop entries that attendance in the demo workshops creates. Idempotent
-(manual entries are keyed by idempotency keys; attendance entries are kept in
-step with attendance by the clock service, never duplicated)."""
+flagged over the allowance) and twelve approved weeks before them. Idempotent
+(entries are keyed by idempotency keys). The Workshop entries that attendance
+in the demo workshops creates come from workshops.demo.seed_attendance_time."""
 
 from __future__ import annotations
 
@@ -16,9 +15,8 @@ from django.utils import timezone
 
 from members.models import Member, Team, User
 
-from .models import Attendance
-from .models.clock import Activity, ClockPolicy, TimeEntry, TimeEntryHistory
-from .services.clock import policy_for, time_entry_record_attendance
+from .models import Activity, ClockPolicy, TimeEntry, TimeEntryHistory
+from .services import policy_for
 
 NAMESPACE = uuid.UUID("6f1c2d3e-4b5a-4c7d-8e9f-a0b1c2d3e4f5")
 # People who record time: every team of 5+, Design and the trainee without a
@@ -112,21 +110,3 @@ def seed_clock(members: dict[str, Member]) -> None:
         )
         for entry in entries
     )
-    _attendance_entries(members, admin)
-
-
-def _attendance_entries(members: dict[str, Member], admin: User | None) -> None:
-    """What marking attendance does: one approved Workshop entry per attended
-    session (the minutes recorded for a partial one), through the clock service."""
-    marks = Attendance.objects.filter(
-        registration__member__in=list(members.values()),
-        status__in=[Attendance.Status.ATTENDED, Attendance.Status.PARTIAL],
-    ).select_related("registration__member__team", "registration__workshop", "session__workshop", "marked_by")
-    for mark in marks.order_by("session__starts_at", "pk"):
-        time_entry_record_attendance(
-            registration=mark.registration,
-            session=mark.session,
-            status=mark.status,
-            minutes=mark.minutes,
-            actor=mark.marked_by or admin,
-        )

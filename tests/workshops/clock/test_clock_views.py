@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from tests.factories import MemberFactory, TeamFactory
 from tests.pages import text_of
-from tests.workshops.factories_clock import ClockPolicyFactory, TimeEntryFactory
-from workshops import reports
-from workshops.models import ClockTimer, TimeEntry
-from workshops.services import clock as svc
+from tests.workshops.clock.factories import ClockPolicyFactory, TimeEntryFactory
+from workshops.clock import reports
+from workshops.clock import services as svc
+from workshops.clock.models import ClockTimer, TimeEntry
 
 pytestmark = pytest.mark.django_db
 CLOCK = reverse("workshops:clock")
@@ -244,10 +244,10 @@ def test_reports_count_only_approved_time_with_cost_and_budget(period_entries):
 
 def test_policy_change_in_admin_is_audited(client_as):
     from members.models import AuditEvent
-    from workshops.models import ClockPolicy
+    from workshops.clock.models import ClockPolicy
 
     policy = ClockPolicy.objects.default()
-    url = reverse("admin:workshops_clockpolicy_change", args=[policy.pk])
+    url = reverse("admin:clock_clockpolicy_change", args=[policy.pk])
     form = {
         "weekly_allowance_minutes": "150",
         "over_allowance": "flag",
@@ -266,7 +266,7 @@ def test_policy_change_in_admin_is_audited(client_as):
 
 def test_bulk_delete_in_admin_is_audited_one_record_per_row(client_as):
     from members.models import AuditEvent
-    from workshops.models import ClockPolicy, ClockWeekLock
+    from workshops.clock.models import ClockPolicy, ClockWeekLock
 
     teams = [TeamFactory(name="Bulk A"), TeamFactory(name="Bulk B")]
     policies = [ClockPolicy.objects.create(team=team, weekly_allowance_minutes=60 + i) for i, team in enumerate(teams)]
@@ -280,7 +280,7 @@ def test_bulk_delete_in_admin_is_audited_one_record_per_row(client_as):
 
     for model, rows in (("clockpolicy", policies), ("clockweeklock", locks)):
         response = admin.post(
-            reverse(f"admin:workshops_{model}_changelist"),
+            reverse(f"admin:clock_{model}_changelist"),
             {"action": "delete_selected", "_selected_action": [r.pk for r in rows], "post": "yes"},
         )
         assert response.status_code == 302

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from members.models import AuditEvent, OutboundEmail
 from tests.factories import EntryFactory, MemberFactory, TeamFactory, UserFactory
+from tests.workshops.clock.factories import ClockPolicyFactory
 from tests.workshops.factories import RegistrationFactory, WorkshopFactory
-from tests.workshops.factories_clock import ClockPolicyFactory
-from workshops.models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
-from workshops.services import clock as svc
+from workshops.clock import services as svc
+from workshops.clock.models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 from workshops.services.attendance import Mark, attendance_mark
 
 pytestmark = pytest.mark.django_db
@@ -294,9 +294,7 @@ def test_attendance_creates_one_approved_entry_idempotently(attended, member):
     session, registration, facilitator = attended
     attendance_mark(session=session, marks={registration.pk: Mark("attended")}, actor=facilitator)
     attendance_mark(session=session, marks={registration.pk: Mark("attended")}, actor=facilitator)
-    svc.time_entry_record_attendance(
-        registration=registration, session=session, status="attended", minutes=120, actor=facilitator
-    )
+    svc.time_entry_record_attendance(registration=registration, session=session, minutes=120, actor=facilitator)
     entries = TimeEntry.objects.filter(member=member, session=session)
     assert [(e.minutes, e.status, e.activity, e.source) for e in entries] == [
         (120, "approved", "workshop", "attendance")
@@ -340,7 +338,7 @@ def test_attendance_change_in_locked_week_is_an_adjustment(attended, member, tea
 
 
 def test_export_and_deletion_keep_approved_time_anonymously(member, team):
-    from workshops.lifecycle_clock import clock_delete, clock_export
+    from workshops.clock.lifecycle import clock_delete, clock_export
 
     approved, submitted = _submitted(member, 2)
     svc.time_entry_approve(entry_id=approved.pk, actor=team.manager)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..models.clock import Activity, ClockTimer
+from ..models import Activity, ClockTimer
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ def clock_timer(context):
         if timer is not None:
             from django.utils import timezone
 
-            from ..services.clock import timer_cap_if_overdue, timer_limit_minutes
+            from ..services import timer_cap_if_overdue, timer_limit_minutes
 
             if (timezone.now() - timer.started_at).total_seconds() > timer_limit_minutes() * 60:
                 timer_cap_if_overdue(member=member)
