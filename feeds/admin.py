@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import RevokeOnlyAdmin, ViewOnlyAdmin
+from core.admin import RevokeOnlyAdmin, ViewOnlyAdmin
 from members.admin import token_hint
 
 from .models import (

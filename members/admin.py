@@ -7,7 +7,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import RevokeOnlyAdmin
+from core.admin import RevokeOnlyAdmin
 
 from . import audit
 from .models import AuditEvent, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User

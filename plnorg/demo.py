@@ -1,7 +1,6 @@
 """`seed_demo`: an example organization, idempotent. Each app adds its part."""
 
-from feeds.demo import seed_feeds
-from feeds.demo_curation import seed_curation
+from feeds.demo import seed_curation, seed_feeds
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.clock.demo import seed_clock
 from workshops.demo import seed_attendance_time, seed_workshops

@@ -34,7 +34,7 @@ from ..curation import (
     starter_packs_with_items,
     visible_entry,
 )
-from ..forms_curation import PickForm, RecommendForm, StarterPackForm
+from ..forms.curation import PickForm, RecommendForm, StarterPackForm
 from ..models import Entry, Recommendation, StarterPack
 
 LIST_LIMIT = 200

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..curation import picks_for_stream
-from ..forms_stream import HideForm, ReportForm, StreamFilterForm
+from ..forms.stream import HideForm, ReportForm, StreamFilterForm
 from ..models import Entry, Feed, Report, Subscription
 from ..moderation import (
     ModerationRefused,

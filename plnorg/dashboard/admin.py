@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin_base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 
 from .models import DashboardSnapshot
 

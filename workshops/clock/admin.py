@@ -4,7 +4,7 @@ are versioned and recorded)."""
 
 from django.contrib import admin
 
-from core.admin_base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
 
 from .models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory

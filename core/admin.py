@@ -1,4 +1,4 @@
-"""Admin base classes shared by every app's admin."""
+"""Admin base classes every app's admin uses (core itself registers no model)."""
 
 from django.contrib import admin
 

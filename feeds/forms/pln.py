@@ -4,9 +4,9 @@ services in feeds/services.py do the work."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Subscription
-from .platforms import PLATFORMS
-from .services import MAX_TOPICS, topics_clean
+from ..models import Subscription
+from ..platforms import PLATFORMS
+from ..services import MAX_TOPICS, topics_clean
 
 SHARE_DEFAULT = "default"
 SHARE_YES = "yes"

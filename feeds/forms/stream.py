@@ -9,8 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import Report, Subscription
-from .stream import ORDER_DATE, ORDER_RELEVANCE, StreamFilters
+from ..models import Report, Subscription
+from ..stream import ORDER_DATE, ORDER_RELEVANCE, StreamFilters
 
 
 @lru_cache(maxsize=64)

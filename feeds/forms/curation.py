@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 
-from .curation import PICK_NOTE_MAX, starter_pack_feeds
-from .models import Feed, StarterPack
+from ..curation import PICK_NOTE_MAX, starter_pack_feeds
+from ..models import Feed, StarterPack
 
 
 class PickForm(forms.Form):

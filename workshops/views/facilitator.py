@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import (
+from ..forms import (
     AttendanceForm,
     MaterialForm,
     RegisterOtherForm,
@@ -26,16 +26,16 @@ from .forms import (
     WorkshopForm,
     session_initial,
 )
-from .models import Attendance, Feedback, Registration, Resource, Workshop, WorkshopMaterial
-from .services.attendance import Mark, attendance_mark
-from .services.feedback import MIN_GROUP, follow_up
-from .services.registration import (
+from ..models import Attendance, Feedback, Registration, Resource, Workshop, WorkshopMaterial
+from ..services.attendance import Mark, attendance_mark
+from ..services.feedback import MIN_GROUP, follow_up
+from ..services.registration import (
     RegistrationRefused,
     registration_approve,
     registration_cancel,
     workshop_register,
 )
-from .services.workshop import (
+from ..services.workshop import (
     material_add,
     material_delete,
     resource_add,

@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .calendar import member_feed_ics, workshop_ics
-from .forms import FeedbackForm, ResourceSearchForm, WorkshopFilterForm
-from .models import CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial, WorkshopSession
-from .models.workshop import SEAT_STATUSES, new_calendar_token
-from .services.feedback import feedback_averages, feedback_submit
-from .services.registration import RegistrationRefused, can_manage, registration_cancel, workshop_register
-from .uploads import file_response
+from ..calendar import member_feed_ics, workshop_ics
+from ..forms import FeedbackForm, ResourceSearchForm, WorkshopFilterForm
+from ..models import CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial, WorkshopSession
+from ..models.workshop import SEAT_STATUSES, new_calendar_token
+from ..services.feedback import feedback_averages, feedback_submit
+from ..services.registration import RegistrationRefused, can_manage, registration_cancel, workshop_register
+from ..uploads import file_response
 
 
 def _my_registrations(member, workshops) -> dict[int, Registration]:
