@@ -36,6 +36,8 @@ def dashboard(request):
         "period": period,
         "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
         "snapshot": snapshot,
+        # Outside the cached figures: the page says so as soon as they are old.
+        "stale": snapshot.is_stale(),
         "figures": _figures_html(request, snapshot),
         "admin_tools": request.user.is_staff,
         "checklist": _open_checklist() if request.user.is_staff else None,
