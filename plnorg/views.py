@@ -7,6 +7,7 @@ from feeds.curation import home_context
 from feeds.models import Subscription
 
 from .health import health_report
+from .redirects import redirect_next, safe_next
 
 
 def landing(request):
@@ -22,9 +23,9 @@ def admin_login(request):
 
     from django.urls import reverse
 
-    target = request.GET.get("next") or reverse("admin:index")
     if request.user.is_authenticated:
-        return redirect(target if request.user.is_staff else "home")
+        return redirect_next(request, fallback="admin:index") if request.user.is_staff else redirect("home")
+    target = safe_next(request) or reverse("admin:index")
     return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
 
 

@@ -32,6 +32,7 @@ from .introductions import (
     suggestions_for_member,
 )
 from .models import IntroductionSuggestion
+from .redirects import redirect_next
 
 INTRODUCTION_RELATED = ("member_a__user", "member_a__team", "member_b__user", "member_b__team", "sender__member")
 
@@ -92,12 +93,7 @@ def introductions_opt_in(request):
         messages.success(request, _("You can now be suggested for introductions."))
     else:
         messages.success(request, _("You will no longer be suggested or offered for introductions."))
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("people_you_might_meet")
+    return redirect_next(request, fallback="people_you_might_meet")
 
 
 @require_GET
