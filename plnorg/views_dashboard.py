@@ -1,7 +1,5 @@
 """The leaders' dashboard and its CSV export (leaders and admins)."""
 
-import csv
-
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -15,6 +13,7 @@ from members.models import OrganizationSettings
 from . import charts
 from .dashboard import PERIOD_LABELS, PERIODS, dashboard_snapshot, setup_checklist
 from .introductions import introductions_tile_context
+from .spreadsheets import csv_writer
 
 
 def _period(request) -> str:
@@ -187,7 +186,7 @@ def dashboard_export(request):
     data = _shown_data(dashboard_snapshot(period=period))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="plnorg-dashboard-{period}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["section", "figure", "current", "previous"])
     head = data["headline"]
     writer.writerow(
