@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
@@ -8,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RevokeOnlyAdmin
+from core.spreadsheets import csv_writer
 
 from . import audit
 from .models import AuditEvent, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
@@ -202,7 +201,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 def audit_csv_response(queryset) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     header = ["created_at", "actor", "action", "object_type", "object_id", "object", "before", "after", "ip"]
 
     def rows():

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.redirects import redirect_next, safe_next
+
 from .forms import PreferencesForm
 from .models import Member
 from .notifications import OPTIONAL_EMAIL_KINDS
@@ -151,7 +153,7 @@ def admin_login(request):
 
     from django.urls import reverse
 
-    target = request.GET.get("next") or reverse("admin:index")
     if request.user.is_authenticated:
-        return redirect(target if request.user.is_staff else "home")
+        return redirect_next(request, fallback="admin:index") if request.user.is_staff else redirect("home")
+    target = safe_next(request) or reverse("admin:index")
     return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

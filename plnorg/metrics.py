@@ -4,8 +4,8 @@ Request latency is measured in each web process by core.observability (set
 PROMETHEUS_MULTIPROC_DIR when gunicorn runs several workers so their samples
 are combined). Figures
 that live in the database or the broker (fetches by outcome, queue depth, beat
-heartbeat age, outbox backlog) are read at scrape time, so every web process
-reports the same truth whatever process did the work.
+heartbeat age, outbox backlog, the dashboard snapshots' age) are read at scrape
+time, so every web process reports the same truth whatever process did the work.
 """
 
 from __future__ import annotations
@@ -46,6 +46,23 @@ class DatabaseCollector:
         age = beat_age_seconds()
         if age is not None:
             yield GaugeMetricFamily("plnorg_beat_heartbeat_age_seconds", "Seconds since beat last ran.", value=age)
+        yield dashboard_ages()
+
+
+def dashboard_ages() -> GaugeMetricFamily:
+    """Age of each period's dashboard snapshot: it grows past an hour (two
+    refreshes) only when the refresh fails or does not run."""
+    from .health import dashboard_snapshot_times
+
+    now = timezone.now()
+    ages = GaugeMetricFamily(
+        "plnorg_dashboard_snapshot_age_seconds",
+        "Seconds since the leaders' dashboard figures were computed, by period.",
+        labels=["period"],
+    )
+    for period, computed_at in dashboard_snapshot_times().items():
+        ages.add_metric([period], int((now - computed_at).total_seconds()))
+    return ages
 
 
 def beat_age_seconds() -> int | None:

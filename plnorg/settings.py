@@ -262,6 +262,14 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
 }
+# The client's address, for the per-address rate limits above and the audit
+# log (members.audit.client_ip asks allauth the same way). Behind the TLS proxy
+# every request comes from the proxy; the client is the address our own
+# proxies appended to X-Forwarded-For. TRUSTED_PROXY_COUNT is how many proxies
+# of ours stand in front of gunicorn: the client is that many addresses from
+# the right, and whatever the client itself put in the header further left is
+# ignored. 0 (no proxy): X-Forwarded-For is ignored, the socket peer is the client.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # OpenID Connect providers are configured in the admin (Social applications).
 
 # Two-factor authentication (allauth.mfa): TOTP and recovery codes. Required

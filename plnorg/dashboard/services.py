@@ -11,6 +11,7 @@ Privacy rules live here, in one place:
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from itertools import combinations
 from urllib.parse import urlsplit
 
+from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -36,6 +38,8 @@ WEEKS = 26
 # Above this many members, the silo index samples pairs (fixed seed) instead of
 # comparing all of them.
 SILO_MAX_PAIRS = 200_000
+
+logger = logging.getLogger(__name__)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -425,17 +429,42 @@ def workshop_effect(*, now: datetime) -> dict | None:
     return result
 
 
+class DashboardRefreshError(Exception):
+    """Figures for one or more periods could not be computed (each failure is
+    logged with its traceback; their previous snapshots stay as they were)."""
+
+
 def dashboard_refresh(*, periods: list[str] | None = None) -> list[DashboardSnapshot]:
-    snapshots = []
+    """Compute and store a snapshot per period.
+
+    A period that fails does not hold the others back: it is logged, its last
+    good snapshot stays (the page marks it stale once it is older than
+    `DashboardSnapshot.STALE_AFTER`) and the refresh raises at the end, so the
+    task is recorded as failed."""
+    snapshots, failed = [], []
     for period in periods or list(PERIODS):
         started = time.monotonic()
         now = timezone.now()
-        data = dashboard_compute(period=period, now=now)
+        try:
+            # A savepoint: a failed query leaves the connection usable for the next period.
+            with transaction.atomic():
+                data = dashboard_compute(period=period, now=now)
+        except Exception:
+            kept = DashboardSnapshot.objects.filter(period=period).values_list("computed_at", flat=True).first()
+            logger.exception(
+                "Dashboard figures for period %s could not be computed; leaders keep seeing the snapshot of %s",
+                period,
+                kept.isoformat() if kept else "(none yet)",
+            )
+            failed.append(period)
+            continue
         snapshot, _ = DashboardSnapshot.objects.update_or_create(
             period=period,
             defaults={"computed_at": now, "data": data, "duration_ms": int((time.monotonic() - started) * 1000)},
         )
         snapshots.append(snapshot)
+    if failed:
+        raise DashboardRefreshError(f"dashboard figures not computed for: {', '.join(failed)} (see the errors logged)")
     return snapshots
 
 

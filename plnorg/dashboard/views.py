@@ -1,7 +1,5 @@
 """The leaders' dashboard and its CSV export (leaders and admins)."""
 
-import csv
-
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,6 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import csv_writer
 from members.models import OrganizationSettings
 from plnorg.introductions.services.funnel import introductions_tile_context
 
@@ -36,6 +35,8 @@ def dashboard(request):
         "period": period,
         "periods": [(key, PERIOD_LABELS[key]) for key in PERIODS],
         "snapshot": snapshot,
+        # Outside the cached figures: the page says so as soon as they are old.
+        "stale": snapshot.is_stale(),
         "figures": _figures_html(request, snapshot),
         "admin_tools": request.user.is_staff,
         "checklist": _open_checklist() if request.user.is_staff else None,
@@ -185,7 +186,7 @@ def dashboard_export(request):
     data = _shown_data(dashboard_snapshot(period=period))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="plnorg-dashboard-{period}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["section", "figure", "current", "previous"])
     head = data["headline"]
     writer.writerow(

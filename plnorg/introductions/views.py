@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.redirects import redirect_next
 from feeds.models import Subscription
 from members.models import OrganizationSettings
 
@@ -92,12 +93,7 @@ def introductions_opt_in(request):
         messages.success(request, _("You can now be suggested for introductions."))
     else:
         messages.success(request, _("You will no longer be suggested or offered for introductions."))
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("people_you_might_meet")
+    return redirect_next(request, fallback="people_you_might_meet")
 
 
 @require_GET

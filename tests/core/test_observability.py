@@ -129,6 +129,27 @@ def test_metrics_report_queue_depth_and_beat_heartbeat_age(settings, empty_queue
     assert second["plnorg_queue_depth"] == "2.0"
 
 
+def test_metrics_report_each_dashboard_snapshots_age(settings):
+    from plnorg.dashboard.models import DashboardSnapshot
+
+    settings.METRICS_TOKEN = "s3cret-token"
+    now = timezone.now()
+    # 0.2 s past the whole second, so the scrape's own duration cannot round it up.
+    for period, seconds in (("4w", 600), ("quarter", 900), ("year", 3 * 3600)):
+        DashboardSnapshot.objects.filter(period=period).update(
+            computed_at=now - timedelta(seconds=seconds, milliseconds=200)
+        )
+
+    exposition = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").content.decode()
+
+    lines = [line for line in exposition.splitlines() if line.startswith("plnorg_dashboard_snapshot_age_seconds{")]
+    assert lines == [
+        'plnorg_dashboard_snapshot_age_seconds{period="4w"} 600.0',
+        'plnorg_dashboard_snapshot_age_seconds{period="quarter"} 900.0',
+        'plnorg_dashboard_snapshot_age_seconds{period="year"} 10800.0',
+    ]
+
+
 # --- Error reporting (SENTRY_DSN) ------------------------------------------------
 
 

@@ -7,7 +7,6 @@ write-only workbook into a temporary file that is then streamed back.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from django.db.models import CharField, Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
+from core.spreadsheets import csv_writer, spreadsheet_row
 from members.models import Team, User
 
 from .models import TimeEntry
@@ -59,7 +59,7 @@ class _Echo:
 
 
 def csv_stream(qs) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield writer.writerow(COLUMNS)
     for who, team, day, minutes, activity, status, approver in _rows(qs):
         yield writer.writerow([who, team, day.isoformat(), minutes, activity, status, approver])
@@ -73,7 +73,7 @@ def xlsx_file(qs):
     sheet = workbook.create_sheet("Time")
     sheet.append(COLUMNS)
     for who, team, day, minutes, activity, status, approver in _rows(qs):
-        sheet.append([who, team, day, minutes, activity, status, approver])
+        sheet.append(spreadsheet_row([who, team, day, minutes, activity, status, approver]))
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(handle)
     handle.seek(0)
@@ -118,7 +118,7 @@ def monthly_summary(qs) -> Iterator[tuple]:
 
 
 def summary_csv_stream(qs) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield writer.writerow(SUMMARY_COLUMNS)
     for row in monthly_summary(qs):
         yield writer.writerow(row)

@@ -7,7 +7,7 @@ still SUBMITTED there were sent before approval was switched off.)
 Cost is minutes / 60 x the policy's loaded hourly cost; the allowance budget
 is active members x weekly allowance x weeks in the period. No per-person
 figure leaves this module, and teams of fewer than `MIN_GROUP` people are
-folded into one "Other teams" row.
+folded into one "Other teams" row, together with people without a team.
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def hours_by_team_month(*, start: dt.date, end: dt.date) -> list[dict]:
             continue
         month = row["month"]
         month = month.date() if isinstance(month, dt.datetime) else month
-        small = people.get(team_id, 0) < MIN_GROUP
+        # People without a team are never a team of their own, however many
+        # they are: like the small teams, they make up "Other teams".
+        small = team_id is None or people.get(team_id, 0) < MIN_GROUP
         key = (OTHER_TEAMS if small else team_id, month)
         cell = cells.setdefault(key, {"minutes": 0, "cost": Decimal("0.00"), "team_ids": set()})
         cell["minutes"] += row["minutes_sum"]

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.redirects import redirect_next
 from members.models import Member
 
 from . import exports
@@ -248,13 +248,6 @@ def week_submit(request):
     return redirect(_week_url(week_start))
 
 
-def _back(request):
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("workshops:clock")
-
-
 @require_POST
 def timer_start(request):
     member = _member(request)
@@ -269,7 +262,7 @@ def timer_start(request):
         )
     else:
         messages.success(request, _("Timer started."))
-    return _back(request)
+    return redirect_next(request, fallback="workshops:clock")
 
 
 @require_POST
@@ -283,7 +276,7 @@ def timer_stop(request):
         messages.success(
             request, _("Timer stopped: %(minutes)s recorded as a draft.") % {"minutes": format_minutes(entry.minutes)}
         )
-    return _back(request)
+    return redirect_next(request, fallback="workshops:clock")
 
 
 # --- Approvals -------------------------------------------------------------------

@@ -7,8 +7,6 @@ admins see every workshop (`Workshop.objects.managed_by`).
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -16,6 +14,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from core.spreadsheets import csv_writer
 
 from ..forms import (
     AttendanceForm,
@@ -165,7 +165,7 @@ def roster_csv(request, pk: int):
     sessions = workshop.session_list
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="roster-{workshop.pk}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(
         ["name", "email", "team", "status", "waitlist_position", "overbooked", "registered_at"]
         + [f"session_{i}" for i in range(1, len(sessions) + 1)]
@@ -179,9 +179,9 @@ def roster_csv(request, pk: int):
         member = registration.member
         writer.writerow(
             [
-                _csv_safe(member.name),
+                member.name,
                 member.user.email,
-                _csv_safe(member.team.name if member.team else ""),
+                member.team.name if member.team else "",
                 registration.status,
                 registration.waitlist_position or "",
                 "yes" if registration.overbooked else "",
@@ -190,11 +190,6 @@ def roster_csv(request, pk: int):
             ]
         )
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 @require_POST

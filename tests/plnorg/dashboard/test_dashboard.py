@@ -359,3 +359,136 @@ def test_paid_hours_cost_and_breakdowns(org):
         {"team": "Team B", "hours": 1.0},
     ]
     assert sum(w["hours"] for w in data["time"]["per_week"]) == 5.0
+
+
+@pytest.fixture
+def clocked_org():
+    """Team A (5 people, 60 minutes each) and people without a team (30
+    minutes each), all approved two days ago; demo people switched off."""
+    from decimal import Decimal
+
+    from workshops.clock.models import ClockPolicy, TimeEntry
+
+    User.objects.update(is_active=False)
+    ClockPolicy.objects.all().delete()
+    TimeEntry.objects.all().delete()
+    ClockPolicy.objects.create(team=None, weekly_allowance_minutes=120, hourly_cost=Decimal("60.00"))
+
+    def build(*, teamless: int) -> None:
+        from tests.workshops.clock.factories import TimeEntryFactory
+
+        team = TeamFactory(name="Team A")
+        day = timezone.localdate() - timedelta(days=2)
+        for i in range(5):
+            TimeEntryFactory(member=MemberFactory(team=team, display_name=f"a{i}"), date=day, minutes=60,
+                             status="approved")  # fmt: skip
+        for i in range(teamless):
+            TimeEntryFactory(member=MemberFactory(team=None, display_name=f"n{i}"), date=day, minutes=30,
+                             status="approved")  # fmt: skip
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("teamless", "by_team", "paid_hours"),
+    [
+        # 4 people without a team: a group under 5, counted in totals, never shown.
+        (4, [{"team": "Team A", "hours": 5.0}], 7.0),
+        # 5 people without a team: shown as "Other teams" (this used to raise KeyError: None).
+        (5, [{"team": "Other teams", "hours": 2.5}, {"team": "Team A", "hours": 5.0}], 7.5),
+    ],
+)
+def test_refresh_folds_time_of_members_without_a_team_into_other_teams(clocked_org, teamless, by_team, paid_hours):
+    clocked_org(teamless=teamless)
+
+    snapshots = dashboard_refresh()
+
+    assert [s.period for s in snapshots] == ["4w", "quarter", "year"]
+    data = snapshots[0].data
+    assert data["time"]["by_team"] == by_team
+    assert {f["key"]: f["current"] for f in data["extra_figures"]}["paid_hours"] == paid_hours
+
+
+def _snapshot_times() -> dict:
+    from plnorg.dashboard.models import DashboardSnapshot
+
+    return dict(DashboardSnapshot.objects.values_list("period", "computed_at"))
+
+
+def test_failed_refresh_is_logged_keeps_the_last_figures_and_says_they_are_stale(client_as, persona_user, caplog):
+    from django.db import connection
+    from django.utils.formats import date_format
+
+    from plnorg.dashboard.models import DashboardSnapshot
+    from plnorg.dashboard.services import DashboardRefreshError
+
+    dashboard_refresh()
+    last_good = timezone.now() - timedelta(hours=3)
+    DashboardSnapshot.objects.update(computed_at=last_good)
+    stored = {s.period: s.data for s in DashboardSnapshot.objects.all()}
+    # A real failure inside the computation: the time entries' table is gone
+    # (rolled back with the test's transaction).
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE workshops_timeentry RENAME TO workshops_timeentry_away")
+
+    with pytest.raises(DashboardRefreshError, match="not computed for: 4w, quarter, year"):
+        dashboard_refresh()
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE workshops_timeentry_away RENAME TO workshops_timeentry")
+    errors = [r for r in caplog.records if r.name == "plnorg.dashboard.services" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [
+        f"Dashboard figures for period {period} could not be computed; leaders keep seeing the snapshot of "
+        f"{last_good.isoformat()}"
+        for period in ("4w", "quarter", "year")
+    ]
+    assert all(r.exc_info[0].__name__ == "ProgrammingError" for r in errors)
+    assert _snapshot_times() == {"4w": last_good, "quarter": last_good, "year": last_good}
+    assert {s.period: s.data for s in DashboardSnapshot.objects.all()} == stored
+
+    page = text_of(client_as("leader").get(reverse("dashboard")))
+    when = date_format(timezone.localtime(last_good, persona_user("leader").member.tzinfo), "j M Y, H:i")
+    assert (
+        f"These figures have not been refreshed since {when} (3 hours ago). They are normally refreshed every 30 "
+        "minutes; the latest refreshes did not succeed, so you are seeing the most recent figures available. The "
+        "cause is in the server log for an administrator, and newer figures will appear here on their own once a "
+        "refresh succeeds."
+    ) in page
+    assert "Headline figures" in page
+
+    health = client_as("anonymous").get("/healthz")
+    report = health.json()
+    assert (health.status_code, report["status"]) == (200, "ok")
+    assert (report["dashboard_computed_at"], report["dashboard_stale"]) == (last_good.isoformat(), True)
+    assert 3 * 3600 <= report["dashboard_age_seconds"] <= 3 * 3600 + 60
+
+
+def test_one_failing_period_does_not_hold_back_the_others(caplog):
+    from plnorg.dashboard.services import DashboardRefreshError
+
+    dashboard_refresh()
+    before = _snapshot_times()
+
+    with pytest.raises(DashboardRefreshError, match="not computed for: fortnight"):
+        dashboard_refresh(periods=["4w", "fortnight", "year"])
+
+    after = _snapshot_times()
+    assert after["4w"] > before["4w"] and after["year"] > before["year"]
+    assert after["quarter"] == before["quarter"]
+    (error,) = [r for r in caplog.records if r.name == "plnorg.dashboard.services"]
+    assert error.getMessage().startswith("Dashboard figures for period fortnight could not be computed")
+    assert error.exc_info[0] is KeyError
+
+
+def test_fresh_figures_carry_no_stale_warning(client_as):
+    from plnorg.dashboard.models import DashboardSnapshot
+
+    dashboard_refresh()
+    DashboardSnapshot.objects.update(computed_at=timezone.now() - timedelta(minutes=50))
+
+    page = text_of(client_as("leader").get(reverse("dashboard")))
+    report = client_as("anonymous").get("/healthz").json()
+
+    assert "Figures computed" in page
+    assert "have not been refreshed" not in page
+    assert report["dashboard_stale"] is False
