@@ -97,7 +97,9 @@ PERMISSIONS: dict[str, Access] = {}
 # The only views exempt from CSRF protection, each for a stated reason:
 # "members:unsubscribe": mail clients POST List-Unsubscribe=One-Click
 # (RFC 8058) with no session; the signed token in the URL is the credential.
-CSRF_EXEMPT_URL_NAMES: frozenset[str] = frozenset({"members:unsubscribe"})
+# "websub:callback": WebSub hubs POST updates with no session; the unguessable
+# token in the URL and each push's HMAC signature are the credentials.
+CSRF_EXEMPT_URL_NAMES: frozenset[str] = frozenset({"members:unsubscribe", "websub:callback"})
 # Namespaces whose views carry their own, stricter checks.
 NAMESPACES: dict[str, Access] = {
     "admin": Access(roles=ADMINS, text="Site administration", enforced_by_view=True),

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RevokeOnlyAdmin, ViewOnlyAdmin
@@ -33,6 +34,7 @@ class FeedHealthFilter(admin.SimpleListFilter):
             ("paused", _("Paused after repeated errors")),
             ("retired", _("Retired (gone or moved)")),
             ("never", _("Never fetched")),
+            ("instant", _("Instant updates on (WebSub)")),
         ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
@@ -45,6 +47,8 @@ class FeedHealthFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Feed.Status.RETIRED)
             case "never":
                 return queryset.filter(last_fetched_at__isnull=True, is_demo=False)
+            case "instant":
+                return queryset.filter(websub__state="active", websub__lease_expires_at__gt=timezone.now())
         return queryset
 
 
@@ -59,10 +63,22 @@ class FeedAdmin(admin.ModelAdmin):
         "error_count",
         "last_error",
         "next_fetch_at",
+        "instant_updates",
     ]
     list_filter = [FeedHealthFilter, "status", "platform", "is_demo"]
+    list_select_related = ["websub"]
     search_fields = ["url", "title"]
     raw_id_fields = ["moved_to"]
+
+    @admin.display(description=_("instant updates"))
+    def instant_updates(self, feed: Feed) -> str:
+        """The feed's WebSub subscription (feeds.websub), if it has one."""
+        subscription = getattr(feed, "websub", None)
+        if subscription is None:
+            return "—"
+        if subscription.is_on():
+            return _("on, lease until %(when)s") % {"when": f"{subscription.lease_expires_at:%Y-%m-%d %H:%M}"}
+        return subscription.get_state_display()
 
 
 @admin.register(Subscription)

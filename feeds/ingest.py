@@ -61,6 +61,7 @@ from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
 from .scheduler import HostBusy, host_slot
 from .store import entries_store, entry_published_at
+from .websub.services import SAFETY_NET_INTERVAL, websub_feed_fetched, websub_feeds_pushed
 
 log = logging.getLogger(__name__)
 
@@ -567,6 +568,10 @@ def _record_success(
         stored = entries_store(feed=target, entries=parsed.entries, fetched_at=now)
         dates = [entry_published_at(entry, now) for entry in parsed.entries]
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
+        # A fetched document may advertise a WebSub hub; while updates arrive
+        # by push, this poll is only the daily safety net.
+        if http_status is not None and websub_feed_fetched(feed=target, parsed=parsed, headers=headers, now=now):
+            interval = max(interval, _jittered(SAFETY_NET_INTERVAL))
         next_fetch_at = now + interval
         newest = max(dates, default=None)
         # One UPDATE with expressions: no read-modify-write, so a concurrent
@@ -657,10 +662,13 @@ def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
     now = timezone.now()
     logs: list[FetchLog] = []
     outcomes: list[FetchOutcome] = []
+    pushed = websub_feeds_pushed(feed_ids=[item.feed.pk for item in items], now=now)
     for item in items:
         feed = item.feed
         dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(item.result.headers))
+        if feed.pk in pushed:  # updates arrive by WebSub: the daily safety net
+            interval = max(interval, _jittered(SAFETY_NET_INTERVAL))
         feed.last_fetched_at = feed.last_success_at = now
         feed.error_count, feed.last_error, feed.next_fetch_at = 0, "", now + interval
         logs.append(

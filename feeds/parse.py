@@ -86,6 +86,11 @@ class ParsedFeed:
     entries: list[ParsedEntry]
     format: str  # "rss20", "atom10", "rss10" (RDF), "json" ...
     warning: str = ""  # set for "bozo" documents that still yielded entries
+    # What the document advertises for WebSub (feeds.websub): its hubs
+    # (<link rel="hub">, <atom:link rel="hub">, JSON Feed "hubs") and its
+    # canonical "self" URL, absolute http(s) URLs in document order.
+    hub_urls: list[str] = field(default_factory=list)
+    self_url: str = ""
 
 
 def entry_identity(*, entry_id: str | None, link: str | None, title: str, published_at: datetime | None) -> str:
@@ -182,13 +187,21 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         ) % {"reason": reason, "count": count}
     elif not result.get("version") and not entries:
         raise ParseError(_("The address did not return a feed (RSS, Atom or JSON Feed)."))
+    links = [link for link in channel.get("links") or [] if isinstance(link, dict)]
     return ParsedFeed(
         title=plain_text(channel.get("title"), max_length=300),
         site_url=site_url,
         entries=entries,
         format=result.get("version") or "unknown",
         warning=warning,
+        hub_urls=_urls([link.get("href") for link in links if link.get("rel") == "hub"], base=url),
+        self_url=next(iter(_urls([link.get("href") for link in links if link.get("rel") == "self"], base=url)), ""),
     )
+
+
+def _urls(values: list, *, base: str) -> list[str]:
+    """The usable http(s) URLs among ``values``, relative ones made absolute against ``base``."""
+    return [url for value in values if isinstance(value, str) and (url := clean_url(value, base))]
 
 
 def _bozo_reason(exc: BaseException | None) -> str:
@@ -369,11 +382,21 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
                 site_url=site_url,
             )
         )
+    hubs = document.get("hubs") if isinstance(document.get("hubs"), list) else []
     return ParsedFeed(
         title=plain_text(_json_str(document.get("title")), max_length=300),
         site_url=site_url,
         entries=_unique(entries),
         format="json" + _json_str(document.get("version")).rsplit("/", 1)[-1].replace(".", ""),
+        hub_urls=_urls(
+            [
+                hub.get("url")
+                for hub in hubs
+                if isinstance(hub, dict) and _json_str(hub.get("type")).lower() in ("websub", "pubsubhubbub")
+            ],
+            base=url,
+        ),
+        self_url=clean_url(_json_str(document.get("feed_url")), url),
     )
 
 

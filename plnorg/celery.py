@@ -53,6 +53,10 @@ app.conf.beat_schedule = {
         "task": "feeds.purge_expired_entries",
         "schedule": crontab(hour=4, minute=7),
     },
+    "maintain-websub-subscriptions": {
+        "task": "websub.maintain_subscriptions",
+        "schedule": crontab(minute="2-59/5"),
+    },
     "refresh-network-figures": {
         "task": "feeds.refresh_network_figures",
         "schedule": crontab(minute="*/15"),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "core",
     "members",
     "feeds",
+    "feeds.websub",
     "workshops",
     "workshops.clock",
     "plnorg.introductions",
@@ -414,6 +415,12 @@ FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
 FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
+# Instant updates (WebSub, feeds.websub): subscribe at the hubs feeds advertise,
+# with SITE_URL + /websub/callback/... as the callback, which the hubs must be
+# able to reach. Off by default in the embedded mode (a laptop is unreachable).
+WEBSUB_ENABLED = env.bool("WEBSUB_ENABLED", default=not EMBEDDED)
+# The lease plnorg asks hubs for (they decide; 10 days is the spec's advice).
+WEBSUB_LEASE_SECONDS = env.int("WEBSUB_LEASE_SECONDS", default=10 * 24 * 3600)
 
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).
