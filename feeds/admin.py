@@ -77,7 +77,8 @@ class FeedAdmin(admin.ModelAdmin):
         if subscription is None:
             return "—"
         if subscription.is_on():
-            return _("on, lease until %(when)s") % {"when": f"{subscription.lease_expires_at:%Y-%m-%d %H:%M}"}
+            when = timezone.localtime(subscription.lease_expires_at)
+            return _("on, lease until %(when)s") % {"when": f"{when:%Y-%m-%d %H:%M}"}
         return subscription.get_state_display()
 
 
