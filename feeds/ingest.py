@@ -61,7 +61,7 @@ from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
 from .scheduler import HostBusy, host_slot
 from .store import entries_store, entry_published_at
-from .websub.services import SAFETY_NET_INTERVAL, websub_feed_fetched, websub_feeds_pushed
+from .websub.services import SAFETY_NET_INTERVAL, websub_feed_annotations, websub_feed_fetched, websub_pushed
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,10 @@ def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: flo
 def _leased_feeds(feed_ids: list[int], lease: str | None) -> list[Feed]:
     """The active, non-demo feeds among ``feed_ids`` that still carry the
     lease (all of them without one), in the order given."""
-    feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False)
+    # With their WebSub state (a join, no extra query): a pushed feed's next poll is the daily safety net.
+    feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False).annotate(
+        **websub_feed_annotations()
+    )
     if lease is not None:
         feeds = feeds.filter(next_fetch_at=datetime.fromisoformat(lease))
     by_id = {feed.pk: feed for feed in feeds}
@@ -662,12 +665,11 @@ def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
     now = timezone.now()
     logs: list[FetchLog] = []
     outcomes: list[FetchOutcome] = []
-    pushed = websub_feeds_pushed(feed_ids=[item.feed.pk for item in items], now=now)
     for item in items:
         feed = item.feed
         dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(item.result.headers))
-        if feed.pk in pushed:  # updates arrive by WebSub: the daily safety net
+        if websub_pushed(feed, now=now):  # updates arrive by WebSub: the daily safety net
             interval = max(interval, _jittered(SAFETY_NET_INTERVAL))
         feed.last_fetched_at = feed.last_success_at = now
         feed.error_count, feed.last_error, feed.next_fetch_at = 0, "", now + interval

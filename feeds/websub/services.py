@@ -20,7 +20,7 @@ The life of a subscription (W3C WebSub, https://www.w3.org/TR/websub/):
    poll uses (feeds.parse, feeds.store), so an entry that arrives both ways
    is stored once.
 5. While a subscription is on, the feed is polled only daily, as a safety
-   net (`websub_feeds_pushed`, asked by feeds.ingest when it schedules).
+   net (`websub_pushed`, asked by feeds.ingest when it schedules).
 6. `websub_subscriptions_maintain` (every five minutes) renews leases before
    they end, gives up subscriptions whose feed was removed, retired or paused
    (unsubscribing at the hub, confirmed like a subscription), fails pending
@@ -119,12 +119,15 @@ def websub_feed_fetched(*, feed: Feed, parsed: ParsedFeed, headers: dict[str, st
     none any more. Returns True while updates arrive by push (the fetch then
     schedules the daily safety-net poll).
 
-    Runs inside the fetch's transaction: one query when nothing changes;
-    requests to the hub are queued after commit.
+    Runs inside the fetch's transaction: no query for a feed without hub or
+    subscription (``feed`` loaded with `websub_feed_annotations`), one when
+    nothing changes; requests to the hub are queued after commit.
     """
     if not settings.WEBSUB_ENABLED:
         return False
     advertised = advertised_hub(parsed=parsed, headers=headers, feed_url=feed.url)
+    if advertised is None and hasattr(feed, "websub_state") and feed.websub_state is None:
+        return False  # the common case: no hub, no subscription, no query
     current = WebSubSubscription.objects.filter(feed=feed).first()
     if current is not None and (
         advertised is None or (current.hub_url, current.topic_url) != (advertised.hub_url, advertised.topic_url)
@@ -148,15 +151,22 @@ def websub_feed_fetched(*, feed: Feed, parsed: ParsedFeed, headers: dict[str, st
     return current.is_on(now)
 
 
-def websub_feeds_pushed(*, feed_ids: list[int], now: datetime) -> set[int]:
-    """Which of ``feed_ids`` receive their updates by push right now (so
-    their next poll is the daily safety net). One query."""
-    if not settings.WEBSUB_ENABLED or not feed_ids:
-        return set()
-    return set(
-        WebSubSubscription.objects.filter(
-            feed_id__in=feed_ids, state=State.ACTIVE, lease_expires_at__gt=now
-        ).values_list("feed_id", flat=True)
+def websub_feed_annotations() -> dict[str, F]:
+    """For the pipeline's feed querysets: each feed's subscription state and
+    lease end (None without one), read by `websub_pushed` and
+    `websub_feed_fetched` without a query of their own (one LEFT JOIN)."""
+    return {"websub_state": F("websub__state"), "websub_lease_until": F("websub__lease_expires_at")}
+
+
+def websub_pushed(feed: Feed, *, now: datetime) -> bool:
+    """Whether ``feed`` (loaded with `websub_feed_annotations`) receives its
+    updates by push right now, so its next poll is the daily safety net."""
+    until = getattr(feed, "websub_lease_until", None)
+    return (
+        settings.WEBSUB_ENABLED
+        and getattr(feed, "websub_state", None) == State.ACTIVE
+        and until is not None
+        and until > now
     )
 
 

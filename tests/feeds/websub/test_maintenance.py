@@ -19,7 +19,8 @@ from feeds.scheduler import _redis
 from feeds.services import subscription_remove
 from feeds.websub.models import WebSubPush, WebSubSubscription
 from feeds.websub.services import (
-    websub_feeds_pushed,
+    websub_feed_annotations,
+    websub_pushed,
     websub_subscribe,
     websub_subscriptions_maintain,
     websub_unsubscribe,
@@ -92,7 +93,8 @@ def test_when_the_hub_is_gone_the_lease_runs_out_and_the_feed_is_polled_again(pu
         "The subscription's lease ran out before the hub confirmed a renewal.",
     )
     assert Feed.objects.get(pk=pushed_feed.feed.pk).next_fetch_at == after_lease
-    assert websub_feeds_pushed(feed_ids=[pushed_feed.feed.pk], now=timezone.now()) == set()
+    annotated = Feed.objects.annotate(**websub_feed_annotations()).get(pk=pushed_feed.feed.pk)
+    assert websub_pushed(annotated, now=timezone.now()) is False
     feed_fetch(feed_id=pushed_feed.feed.pk)
     polled_at = timezone.now()
     # One entry: the usual first interval (an hour, ±10 %), not the daily safety net.
