@@ -213,7 +213,7 @@ def pending(pushed_feed) -> WebSubSubscription:
     return WebSubSubscription.objects.get(feed=pushed_feed.feed)
 
 
-def verify(subscription, **params) -> tuple[int, bytes, str]:
+def verify(subscription, **params) -> tuple[int, bytes, str, str]:
     query = {
         "hub.mode": "subscribe",
         "hub.topic": subscription.topic_url,
@@ -222,20 +222,20 @@ def verify(subscription, **params) -> tuple[int, bytes, str]:
         **params,
     }
     response = Client().get(f"/websub/callback/{subscription.callback_token}/", {k: v for k, v in query.items() if v})
-    return response.status_code, response.content, response["Content-Type"]
+    return response.status_code, response.content, response["Content-Type"], response.get("X-Content-Type-Options", "")
 
 
 def test_the_challenge_is_echoed_exactly_as_plain_text(pending):
     challenge = "<script>alert(1)</script> &amp; é ✓ %2F"
 
-    status, body, content_type = verify(pending, **{"hub.challenge": challenge})
+    status, body, content_type, sniffing = verify(pending, **{"hub.challenge": challenge})
 
-    assert (status, body.decode(), content_type) == (200, challenge, "text/plain; charset=utf-8")
+    assert (status, body.decode(), content_type, sniffing) == (200, challenge, "text/plain; charset=utf-8", "nosniff")
     assert WebSubSubscription.objects.get(pk=pending.pk).state == "active"
 
 
 def test_a_wrong_topic_is_not_found_and_changes_nothing(pending):
-    status, body, _ = verify(pending, **{"hub.topic": pending.topic_url + "?other"})
+    status, body, _, _ = verify(pending, **{"hub.topic": pending.topic_url + "?other"})
 
     assert (status, body) == (404, b"No pending subscribe here for that topic.")
     assert WebSubSubscription.objects.get(pk=pending.pk).state == "pending"
@@ -251,7 +251,7 @@ def test_an_unknown_callback_is_not_found(pending):
 
 
 def test_an_unsubscribe_nobody_asked_for_is_not_found(pending):
-    status, _, _ = verify(pending, **{"hub.mode": "unsubscribe"})
+    status, _, _, _ = verify(pending, **{"hub.mode": "unsubscribe"})
 
     assert status == 404
     assert WebSubSubscription.objects.get(pk=pending.pk).state == "pending"
@@ -275,7 +275,7 @@ def test_an_unsubscribe_nobody_asked_for_is_not_found(pending):
     ],
 )
 def test_a_malformed_verification_is_refused_and_says_why(pending, params, message):
-    status, body, _ = verify(pending, **params)
+    status, body, _, _ = verify(pending, **params)
 
     assert (status, body.decode()) == (400, message)
     assert WebSubSubscription.objects.get(pk=pending.pk).state == "pending"
