@@ -171,6 +171,15 @@ class Member(models.Model):
         _("sharing paused"), default=False, help_text=_("Hides everything this member shares from colleagues.")
     )
     introductions_opt_in = models.BooleanField(_("can be suggested for introductions"), default=False)
+    calendar_invitations = models.BooleanField(
+        _("calendar invitations"),
+        default=True,
+        help_text=_(
+            "Workshop confirmations, changes and cancellations arrive as calendar invitations that calendars add, "
+            "move and remove. Off: no new invitations (a calendar file to add yourself instead); events already "
+            "in the calendar are still moved or removed."
+        ),
+    )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -238,6 +247,14 @@ class OutboundEmail(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     attachments = models.JSONField(
         default=list, blank=True, help_text=_("List of {filename, content, mimetype} (text content only).")
+    )
+    alternatives = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "More versions of the body beside the text and HTML: list of {content, mimetype}; the mimetype may "
+            "carry parameters, e.g. text/calendar; method=REQUEST for a calendar invitation."
+        ),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)

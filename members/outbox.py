@@ -38,9 +38,15 @@ def email_enqueue(
     user=None,
     headers: dict | None = None,
     attachments: list[dict] | None = None,
+    alternatives: list[dict] | None = None,
 ) -> OutboundEmail:
     """Write an email to the outbox (idempotent per key) and queue its sending
-    after the surrounding transaction commits."""
+    after the surrounding transaction commits.
+
+    `attachments` are files ({filename, content, mimetype}); `alternatives`
+    are more versions of the body ({content, mimetype}), sent in the
+    multipart/alternative part beside the text (a calendar invitation's
+    `text/calendar; method=REQUEST`). Content is text in both."""
     email, created = OutboundEmail.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -52,6 +58,7 @@ def email_enqueue(
             "user": user,
             "headers": headers or {},
             "attachments": attachments or [],
+            "alternatives": alternatives or [],
         },
     )
     if created:
@@ -95,8 +102,14 @@ def email_send(*, email_id: int) -> bool:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    for alternative in email.alternatives:
+        message.attach_alternative(alternative["content"], alternative["mimetype"])
     for attachment in email.attachments:
-        message.attach(attachment["filename"], attachment["content"], attachment.get("mimetype", "text/plain"))
+        mimetype = attachment.get("mimetype", "text/plain")
+        content = attachment["content"]
+        if not mimetype.startswith("text/"):
+            content = content.encode("utf-8")  # base64 of the UTF-8 bytes, not of a guessed encoding
+        message.attach(attachment["filename"], content, mimetype)
     try:
         message.send()
     except Exception as exc:  # noqa: BLE001 - SMTP errors vary; all mean "retry later"

@@ -71,6 +71,7 @@ def member_preferences_update(
     quiet_mode: bool,
     time_zone: str,
     introductions_opt_in: bool,
+    calendar_invitations: bool,
 ) -> Member:
     """Save how often and about what plnorg may speak up."""
     from .notifications import OPTIONAL_EMAIL_KINDS
@@ -80,8 +81,18 @@ def member_preferences_update(
     member.quiet_mode = quiet_mode
     member.time_zone = time_zone
     member.introductions_opt_in = introductions_opt_in
+    member.calendar_invitations = calendar_invitations
     member.full_clean(exclude=["user", "team"])
-    member.save(update_fields=["digest", "email_opt_outs", "quiet_mode", "time_zone", "introductions_opt_in"])
+    member.save(
+        update_fields=[
+            "digest",
+            "email_opt_outs",
+            "quiet_mode",
+            "time_zone",
+            "introductions_opt_in",
+            "calendar_invitations",
+        ]
+    )
     return member
 
 

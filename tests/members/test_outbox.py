@@ -3,6 +3,7 @@ task exactly once, and never lost when the broker is down."""
 
 import time
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from django.conf import settings
@@ -65,6 +66,53 @@ def test_send_task_run_twice_sends_once():
     email.refresh_from_db()
     assert (email.status, email.attempts, email.last_error) == ("sent", 1, "")
     assert email.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_alternatives_go_beside_the_text_with_their_parameters_and_files_keep_their_bytes():
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Caf\u00e9 \u00e0 Z\u00fcrich\r\nEND:VCALENDAR\r\n"
+    email = email_enqueue(
+        to="ana@example.com",
+        kind="invitation",
+        subject="Invitation",
+        body_text="Hello Ana",
+        idempotency_key="test:invitation:1",
+        alternatives=[{"content": ics, "mimetype": "text/calendar; method=REQUEST"}],
+        attachments=[{"filename": "invite.ics", "content": ics, "mimetype": "application/ics"}],
+    )
+
+    assert send_email(email_id=email.pk) is True
+
+    (sent,) = mail.outbox
+    message = message_from_bytes(sent.message().as_bytes(), policy=policy.default)
+    parts = list(message.walk())
+    assert [p.get_content_type() for p in parts] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/calendar",
+        "application/ics",
+    ]
+    calendar, attachment = parts[3], parts[4]
+    assert calendar["Content-Type"].params == {"method": "REQUEST", "charset": "utf-8"}
+    assert calendar.get_content().replace("\r\n", "\n") == ics.replace("\r\n", "\n")
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content() == ics.encode("utf-8")  # the UTF-8 bytes, not a guessed encoding
+
+
+@pytest.mark.django_db
+def test_an_email_without_alternatives_or_files_stays_text_and_html():
+    email = enqueue()
+
+    send_email(email_id=email.pk)
+
+    (sent,) = mail.outbox
+    assert [p.get_content_type() for p in sent.message().walk()] == [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    assert OutboundEmail.objects.get(pk=email.pk).alternatives == []
 
 
 @pytest.mark.django_db
