@@ -11,13 +11,16 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from members.models import FACILITATORS, OutboundEmail
 from members.outbox import email_send
 from members.services import role_grant
+from members.tasks import send_pending_emails
 from tests.factories import MemberFactory
+from tests.pages import client_for
 from tests.workshops.factories import RegistrationFactory, WorkshopFactory
 from workshops.lifecycle import workshops_export
 from workshops.models import CalendarInvitation, Registration, Workshop, WorkshopSession
@@ -542,6 +545,50 @@ def test_members_who_turned_invitations_off_get_a_file_and_keep_their_calendar_r
         ("workshop_update", f"workshops:calendar:{invited.pk}:{session.pk}:1", "REQUEST", 1),
         ("workshop_registration_cancelled", f"workshops:calendar:{invited.pk}:{session.pk}:2", "CANCEL", 2),
     ]
+
+
+def test_with_the_broker_down_invitations_wait_and_go_out_once(lead, broker_down, django_capture_on_commit_callbacks):
+    workshop = make_workshop(lead)
+    member = MemberFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        register(workshop, member)
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(workshop, lead, {0: {"room": "Room 9"}})
+
+    assert list(OutboundEmail.objects.filter(user=member.user).values_list("status", flat=True)) == ["pending"] * 2
+    assert mail.outbox == []
+    assert (send_pending_emails(), send_pending_emails()) == (2, 0)
+    sent = []
+    for message in mail.outbox:
+        ((content, mimetype),) = message.alternatives
+        event = Calendar.from_ical(content).walk("VEVENT")[0]
+        sent.append((message.subject, mimetype, event["SEQUENCE"], str(event["LOCATION"])))
+    assert sorted(sent) == [
+        (f"Changed: {TITLE}", "text/calendar; method=REQUEST", 1, "Room 9"),
+        (f"You are registered: {TITLE}", "text/calendar; method=REQUEST", 0, "Room 1"),
+    ]
+
+
+def test_the_workshop_download_shows_the_invitations_event(lead):
+    workshop = make_workshop(lead)
+    (session,) = workshop.session_list
+    member = MemberFactory()
+    register(workshop, member)
+    edit(workshop, lead, {0: {"room": "Room 9"}})
+
+    body = client_for(member).get(reverse("workshops:ics", kwargs={"pk": workshop.pk})).content
+
+    cal = Calendar.from_ical(body)
+    (event,) = cal.walk("VEVENT")
+    assert (str(cal["METHOD"]), str(event["UID"]), event["SEQUENCE"], str(event["LOCATION"])) == (
+        "PUBLISH",
+        uid(session),
+        1,
+        "Room 9",
+    )
+    assert event["DTSTART"].params["TZID"] == "Europe/Paris"
+    assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
 
 
 def test_the_data_export_lists_what_calendars_were_sent_and_deletion_removes_it(lead):
