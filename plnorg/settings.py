@@ -406,6 +406,10 @@ FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
 FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
+# Feed discovery (a member adds a site, and its page and announced feeds are
+# read) runs inside the web request: everything it fetches shares this one
+# budget, well under gunicorn's 30-second worker timeout.
+DISCOVERY_DEADLINE_SECONDS = env.float("DISCOVERY_DEADLINE_SECONDS", default=8.0)
 
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).

@@ -304,15 +304,27 @@ class Site:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start_server(self) -> None:
+    def start_server(self, *, workers: int = 1, threads: int = 4, timeout_seconds: int = 60) -> None:
+        """Serve the site with gunicorn. ``start_server(workers=4, threads=1,
+        timeout_seconds=30)`` is production's shape (Dockerfile: four sync
+        workers, gunicorn's default 30-second worker timeout)."""
         self.port = free_port(8790, 8899)
         self.server = subprocess.Popen(
-            [GUNICORN, "plnorg.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", "1", "--threads", "4",
-             "--timeout", "60", "--graceful-timeout", "2", "--access-logfile", "-"],
+            [GUNICORN, "plnorg.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
+             "--threads", str(threads), "--timeout", str(timeout_seconds), "--graceful-timeout", "2",
+             "--access-logfile", "-"],
             cwd=ROOT, env=self.env, stdout=open(self.folder / "server.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         wait_for(self._serving, timeout=60, what="the site to serve")
+
+    def restart_server(self, **options) -> None:
+        """Stop gunicorn and start it again with other options (see start_server)."""
+        self._stop_server()
+        self.start_server(**options)
+
+    def server_log(self) -> str:
+        return (self.folder / "server.log").read_text(errors="replace")
 
     def _serving(self) -> bool:
         if self.server and self.server.poll() is not None:
@@ -368,6 +380,9 @@ class Site:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        self._stop_server()
+
+    def _stop_server(self) -> None:
         if self.server and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
             try:
