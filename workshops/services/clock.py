@@ -2,7 +2,11 @@
 
 Every write happens in one transaction that first locks the member's row
 (`Member ... select_for_update`), so the rules that look at a member's other
-entries (overlaps, the weekly allowance, the one running timer) cannot race.
+entries (overlaps, the weekly allowance, the one running timer, "a week is
+locked only when everything in it is approved") cannot race. The order is
+always the same: the member's row (several members: by id), then the entry
+rows, then the week's lock row; a path that starts from an entry looks up its
+member first and locks that before the entry.
 Every committed change appends a `TimeEntryHistory` row; edits carry the
 `version` the person saw, and a stale version is refused with a clear message
 (`VersionConflict`) rather than silently overwriting someone else's change.
@@ -120,6 +124,16 @@ def can_approve(user: User, member: Member | None) -> bool:
 
 def _lock_member(member: Member) -> Member:
     return Member.objects.select_for_update(of=("self",)).select_related("team__parent", "user").get(pk=member.pk)
+
+
+def clock_members_lock(*, member_ids: Iterable[int | None]) -> None:
+    """Take the clock's lock on these members' rows inside the caller's
+    transaction, in id order so two approvers never deadlock. Every write that
+    adds, changes, submits, approves or deletes an entry, and every path that
+    locks or unlocks a week (the admin's too), takes it first."""
+    ids = sorted({pk for pk in member_ids if pk is not None})
+    if ids:
+        list(Member.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
 def _history(entry: TimeEntry, *, actor, action: str, before: dict | None, reason: str = "") -> None:
@@ -291,6 +305,9 @@ def _editable_by(entry: TimeEntry, actor: User, policy: ClockPolicy) -> str:
 
 
 def _locked_entry(entry_id: int, version: int | None) -> TimeEntry:
+    """The entry, locked after its member's row (see the module docstring)."""
+    member_id = TimeEntry.objects.values_list("member_id", flat=True).get(pk=entry_id)
+    clock_members_lock(member_ids=[member_id])
     entry = (
         TimeEntry.objects.select_for_update(of=("self",))
         .select_related("member__team__parent", "member__user")
@@ -327,9 +344,6 @@ def time_entry_update(
     if activity not in Activity.values:
         raise ClockRefused(_("Choose an activity."))
     with transaction.atomic():
-        probe = TimeEntry.objects.select_related("member").get(pk=entry_id)
-        if probe.member is not None:
-            _lock_member(probe.member)
         entry = _locked_entry(entry_id, version)
         member = entry.member
         policy = policy_for(member)
@@ -533,10 +547,14 @@ def time_entry_reject(*, entry_id: int, actor: User, reason: str, version: int |
 def entries_bulk_approve(*, entry_ids: Iterable[int], actor: User, request=None) -> int:
     """Approve the submitted entries among `entry_ids` that `actor` approves."""
     approved = 0
+    entry_ids = list(entry_ids)
     with transaction.atomic():
+        # Their members first: a week is locked below, and the member's own
+        # writes (adding, editing, submitting) hold the same row lock.
+        clock_members_lock(member_ids=TimeEntry.objects.filter(pk__in=entry_ids).values_list("member_id", flat=True))
         entries = list(
             TimeEntry.objects.live()
-            .filter(pk__in=list(entry_ids), status=Status.SUBMITTED)
+            .filter(pk__in=entry_ids, status=Status.SUBMITTED)
             .select_related("member__team__parent__parent", "member__user")
             .select_for_update(of=("self",))
             .order_by("pk")
@@ -567,6 +585,7 @@ def week_reject(*, member: Member, week_start: dt.date, actor: User, reason: str
         raise ClockRefused(_("You do not approve this person's time."))
     week_start = policy_for(member).week_start(week_start)
     with transaction.atomic():
+        member = _lock_member(member)
         entries = list(
             TimeEntry.objects.live().of(member).in_week(week_start).filter(status=Status.SUBMITTED).select_for_update()
         )
@@ -629,6 +648,7 @@ def week_lock_set(*, member: Member, week_start: dt.date, locked: bool, actor: U
     if not actor.is_staff:
         raise ClockRefused(_("Only an admin can lock or unlock a week."))
     with transaction.atomic():
+        member = _lock_member(member)
         existing = ClockWeekLock.objects.filter(member=member, week_start=week_start).first()
         if locked == (existing is not None):
             return False
