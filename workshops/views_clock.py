@@ -258,17 +258,20 @@ def _back(request):
 @require_POST
 def timer_start(request):
     member = _member(request)
-    _timer, stopped = svc.timer_start(
+    timer, started = svc.timer_start(
         member=member, activity=request.POST.get("activity") or Activity.SEEK, note=request.POST.get("note", "")
     )
-    if stopped is not None:
+    if started:
+        messages.success(request, _("Timer started."))
+    else:
         messages.info(
             request,
-            _("Timer started; the previous one was stopped at %(minutes)s.")
-            % {"minutes": format_minutes(stopped.minutes)},
+            _("A timer was already running (%(activity)s since %(since)s); it keeps going.")
+            % {
+                "activity": timer.get_activity_display(),
+                "since": date_format(timezone.localtime(timer.started_at, member.tzinfo), "H:i"),
+            },
         )
-    else:
-        messages.success(request, _("Timer started."))
     return _back(request)
 
 

@@ -63,13 +63,39 @@ def test_two_tabs_same_key_make_one_entry(people):
     assert TimeEntry.objects.filter(member=member).count() == 1
 
 
+DOUBLE_START_TRIES = 20
+
+
+def test_double_starts_from_two_tabs_give_one_timer_and_no_draft(people):
+    """Issue 23 item 6. Before: each of 20 double starts (two tabs, two
+    connections, the same moment) stopped the first timer into a phantom
+    1-minute draft: 20 extra drafts. Now starting a running timer is a no-op."""
+    _member, manager = people
+    team = TeamFactory(manager=manager)
+    phantoms, answers = 0, []
+    for _try in range(DOUBLE_START_TRIES):
+        member = MemberFactory(team=team)
+        first, second = run_together(
+            lambda member=member: svc.timer_start(member=member, activity="seek"),
+            lambda member=member: svc.timer_start(member=member, activity="seek"),
+        )
+        phantoms += TimeEntry.objects.filter(member=member).count()
+        timer = ClockTimer.objects.get(member=member)
+        answers.append(
+            [(t.pk == timer.pk, started) for t, started in sorted((first, second), key=lambda r: r[1] is True)]
+        )
+    assert phantoms == 0
+    assert answers == [[(True, False), (True, True)]] * DOUBLE_START_TRIES
+
+
 def test_parallel_timer_starts_leave_one_running(people):
     member, _manager = people
     results = run_together(*[lambda: svc.timer_start(member=member, activity="seek")] * 4)
     assert not [r for r in results if isinstance(r, Exception)]
     assert ClockTimer.objects.filter(member=member).count() == 1
-    # Each start after the first stopped the previous timer into an entry.
-    assert TimeEntry.objects.filter(member=member, source="timer").count() == 3
+    # The first start wins; the others find it running and leave it be.
+    assert TimeEntry.objects.filter(member=member).count() == 0
+    assert sorted(started for _timer, started in results) == [False, False, False, True]
 
 
 def test_parallel_timer_stops_record_once(people):

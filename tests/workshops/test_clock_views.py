@@ -140,6 +140,22 @@ def test_timer_from_any_page(client_as, employee):
     assert TimeEntry.objects.filter(member=employee, source="timer").count() == 1
 
 
+def test_a_second_start_from_a_stale_tab_says_the_timer_runs_on(client_as, employee):
+    employee.time_zone = "Europe/Paris"
+    employee.save()
+    started_at = svc.timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=20)
+    ClockTimer.objects.create(member=employee, started_at=started_at, activity="share")
+    client = client_as("employee")
+    response = client.post(reverse("workshops:clock_timer_start"), {"activity": "seek", "next": "/workshops/"})
+    since = started_at.astimezone(employee.tzinfo).strftime("%H:%M")
+    assert f"A timer was already running (Share since {since}); it keeps going." in text_of(
+        client.get(response["Location"])
+    )
+    timer = ClockTimer.objects.get(member=employee)
+    assert (timer.activity, timer.started_at) == ("share", started_at)
+    assert TimeEntry.objects.filter(member=employee, source="timer").count() == 0
+
+
 def _count(client, url):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

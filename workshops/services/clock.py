@@ -707,19 +707,23 @@ def _timer_close(timer: ClockTimer, member: Member, now: dt.datetime) -> TimeEnt
 
 def timer_start(
     *, member: Member, activity: str = Activity.SEEK, note: str = "", now: dt.datetime | None = None
-) -> tuple[ClockTimer, TimeEntry | None]:
-    """Start a timer; a timer already running is stopped in the same transaction."""
+) -> tuple[ClockTimer, bool]:
+    """Start a timer: returns (the running timer, whether this call started it).
+
+    Starting while a timer runs changes nothing: two tabs, a double click or a
+    stale page would otherwise stop the running timer into a phantom 1-minute
+    draft. Starts and stops serialize on the member's row, so of two starts at
+    the same moment one starts the timer and the other finds it running."""
     now = now or timezone.now()
     if activity not in Activity.values:
         activity = Activity.SEEK
     with transaction.atomic():
         member = _lock_member(member)
-        stopped = None
-        running = ClockTimer.objects.select_for_update().filter(member=member).first()
+        running = ClockTimer.objects.filter(member=member).first()
         if running is not None:
-            stopped = _timer_close(running, member, now)
+            return running, False
         timer = ClockTimer.objects.create(member=member, started_at=now, activity=activity, note=note[:300])
-    return timer, stopped
+    return timer, True
 
 
 def timer_stop(*, member: Member, now: dt.datetime | None = None) -> TimeEntry | None:
