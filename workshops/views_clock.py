@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member
+from members.models import Member, TeamTree
 
 from . import exports
 from .durations import format_minutes
@@ -397,6 +397,7 @@ def approvals(request):
         _handle_approval_post(request)
         return redirect("workshops:approvals")
     policies = {p.team_id: p for p in ClockPolicy.objects.all()}
+    tree = TeamTree.load()
     waiting = _approvable_entries(request.user).filter(status=Status.SUBMITTED)
     # A page holds the submitted weeks of APPROVALS_PER_PAGE people.
     people = Member.objects.filter(pk__in=waiting.values("member_id")).order_by("display_name", "pk")
@@ -404,8 +405,8 @@ def approvals(request):
     # The page's people once (with what their policy needs), then their
     # entries without joins: hundreds of rows, ten people.
     ids = list(page.object_list)
-    members = Member.objects.select_related("user", "team__parent__parent").in_bulk(ids)
-    member_policy = {pk: svc.policy_for(m, policies=policies) for pk, m in members.items()}
+    members = Member.objects.select_related("user").in_bulk(ids)
+    member_policy = {pk: svc.policy_for(m, policies=policies, tree=tree) for pk, m in members.items()}
     entries = waiting.filter(member_id__in=ids).only(*APPROVAL_FIELDS).order_by("date", "pk")
     entries = sorted(entries, key=lambda e: ids.index(e.member_id))  # people in the page's order (stable)
     groups: OrderedDict = OrderedDict()

@@ -20,12 +20,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.audit import TIME_ADMIN_EDITED, TIME_REOPENED, WEEK_LOCK_CHANGED, audit_record
-from members.models import Member, User
+from members.models import Member, TeamTree, User
 from members.outbox import email_enqueue
 
 from ..durations import MAX_MINUTES, format_minutes
@@ -55,18 +55,17 @@ def timer_limit_minutes() -> int:
     return int(getattr(settings, "CLOCK_TIMER_LIMIT_MINUTES", DEFAULT_TIMER_LIMIT_MINUTES))
 
 
-def policy_for(member: Member | None, *, policies: dict | None = None) -> ClockPolicy:
+def policy_for(member: Member | None, *, policies: dict | None = None, tree: TeamTree | None = None) -> ClockPolicy:
     """The team's override (nearest team up the tree), else the default, else
-    an unsaved policy with the built-in defaults."""
+    an unsaved policy with the built-in defaults. Pass `policies` and `tree`
+    when asking for many members."""
     if policies is None:
         policies = {p.team_id: p for p in ClockPolicy.objects.all()}
-    team = member.team if member is not None else None
-    seen = set()
-    while team is not None and team.pk not in seen:
-        seen.add(team.pk)
-        if team.pk in policies:
-            return policies[team.pk]
-        team = team.parent
+    team_id = member.team_id if member is not None else None
+    if team_id is not None and any(key is not None for key in policies):
+        for lineage_team_id in (tree or TeamTree.load()).lineage(team_id):
+            if lineage_team_id in policies:
+                return policies[lineage_team_id]
     return policies.get(None) or ClockPolicy()
 
 
@@ -83,43 +82,23 @@ def week_is_locked(member: Member, day: dt.date, policy: ClockPolicy | None = No
     return ClockWeekLock.objects.filter(member=member, week_start=policy.week_start(day)).exists()
 
 
-def approver_id_of(member: Member) -> int | None:
-    """Member.approver() by ids (no extra queries when team, parent and
-    grandparent are selected): who approves this member's time; None = an admin."""
-    team = member.team
-    if team is None:
-        return None
-    if team.manager_id and team.manager_id != member.user_id:
-        return team.manager_id
-    parent = team.parent
-    seen = set()
-    while parent is not None and parent.pk not in seen:
-        seen.add(parent.pk)
-        if parent.manager_id and parent.manager_id != member.user_id:
-            return parent.manager_id
-        parent = parent.parent
-    return None
+def approver_id_of(member: Member, *, tree: TeamTree | None = None) -> int | None:
+    """Who approves this member's time; None = an admin (`TeamTree.approver_id`)."""
+    return member.approver_id(tree=tree)
 
 
 def members_approvable_by(user: User):
-    """Members whose time `user` approves (admins: everyone but themself)."""
+    """Members whose time `user` approves (admins: everyone but themself).
+    The same chain as `can_approve`, as a queryset."""
     if user.is_staff:
         return Member.objects.exclude(user=user)
-    candidates = (
-        Member.objects.filter(
-            Q(team__manager=user) | Q(team__parent__manager=user) | Q(team__parent__parent__manager=user)
-        )
-        .exclude(user=user)
-        .select_related("team__parent__parent")
-    )
-    ids = [m.pk for m in candidates if approver_id_of(m) == user.pk]
-    return Member.objects.filter(pk__in=ids)
+    return Member.objects.approved_by(user.pk)
 
 
-def can_approve(user: User, member: Member | None) -> bool:
+def can_approve(user: User, member: Member | None, *, tree: TeamTree | None = None) -> bool:
     if member is None or member.user_id == user.pk:
         return False
-    return bool(user.is_staff or approver_id_of(member) == user.pk)
+    return bool(user.is_staff or approver_id_of(member, tree=tree) == user.pk)
 
 
 def _lock_member(member: Member) -> Member:
@@ -454,8 +433,7 @@ def _require_approver(entry: TimeEntry, actor: User) -> None:
         raise ClockRefused(_("You do not approve this person's time."))
 
 
-def _lock_week_if_done(*, member: Member, day: dt.date, actor: User, request=None) -> bool:
-    policy = policy_for(member)
+def _lock_week_if_done(*, member: Member, day: dt.date, actor: User, policy: ClockPolicy, request=None) -> bool:
     if not policy.lock_approved_weeks:
         return False
     start = policy.week_start(day)
@@ -555,19 +533,22 @@ def entries_bulk_approve(*, entry_ids: Iterable[int], actor: User, request=None)
         entries = list(
             TimeEntry.objects.live()
             .filter(pk__in=entry_ids, status=Status.SUBMITTED)
-            .select_related("member__team__parent__parent", "member__user")
+            .select_related("member__team", "member__user")
             .select_for_update(of=("self",))
             .order_by("pk")
         )
         touched = {}
+        tree = TeamTree.load()
+        policies = {p.team_id: p for p in ClockPolicy.objects.all()}
         for entry in entries:
-            if not can_approve(actor, entry.member):
+            if not can_approve(actor, entry.member, tree=tree):
                 continue
             _approve(entry, actor)
-            touched[(entry.member_id, entry.date)] = entry.member
+            policy = policy_for(entry.member, policies=policies, tree=tree)
+            touched[(entry.member_id, policy.week_start(entry.date))] = (entry.member, policy)
             approved += 1
-        for (_member_id, day), member in touched.items():
-            _lock_week_if_done(member=member, day=day, actor=actor, request=request)
+        for (_member_id, week_start), (member, policy) in touched.items():
+            _lock_week_if_done(member=member, day=week_start, actor=actor, policy=policy, request=request)
     return approved
 
 
