@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.models import Member, TeamTree
+from plnorg import dates
 
 from . import exports
 from .durations import format_minutes
@@ -37,11 +38,10 @@ def _member(request) -> Member:
 
 
 def _week_param(request, member: Member, policy: ClockPolicy) -> dt.date:
+    """The week asked for (`?week=` or the form's), this week when none; a
+    week that is not a date in the site's range is a 400 that says so."""
     raw = request.GET.get("week") or request.POST.get("week") or ""
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        day = svc.member_today(member)
+    day = dates.date_param(raw, name=_("week")) or svc.member_today(member)
     return policy.week_start(day)
 
 
@@ -313,7 +313,9 @@ def _handle_approval_post(request) -> None:
         elif "approve_week" in post or "reject_week" in post:
             member_id, week = (post.get("approve_week") or post.get("reject_week")).split(":")
             member = get_object_or_404(svc.members_approvable_by(user).select_related("user"), pk=int(member_id))
-            week_start = dt.date.fromisoformat(week)
+            week_start = dates.date_param(week, name=_("week"))
+            if week_start is None:
+                raise dates.InputRefused(dates.DATES.param_message(_("week"), week))
             if "approve_week" in post:
                 count = svc.week_approve(member=member, week_start=week_start, actor=user, request=request)
                 messages.success(request, _("Week approved: %(count)s entries.") % {"count": count})
@@ -482,7 +484,10 @@ def export(request):
 def _export_qs(request):
     form = _export_form(request)
     if not form.is_valid():
-        raise Http404(_("Choose a valid period."))
+        if "team" in form.errors:
+            raise Http404  # a team that is not among the ones this person sees
+        problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
+        raise dates.InputRefused(_("This export cannot be made: %(problems)s") % {"problems": problems})
     d = form.cleaned_data
     return exports.export_queryset(
         user=request.user, start=d["start"], end=d["end"], team_id=d.get("team"), status=d.get("status") or None
