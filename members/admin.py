@@ -5,7 +5,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from plnorg.admin_base import RevokeOnlyAdmin
+from plnorg.admin_base import DateHierarchyBounded, RevokeOnlyAdmin
 from plnorg.spreadsheets import csv_writer
 
 from . import audit
@@ -170,7 +170,7 @@ class _Echo:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateHierarchyBounded, admin.ModelAdmin):
     """Read-only: admins browse, filter and export; nobody edits or deletes."""
 
     list_display = ["created_at", "actor_email", "action", "object_type", "object_repr", "ip"]

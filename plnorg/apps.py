@@ -16,6 +16,8 @@ class PlnorgConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_wal, dispatch_uid="plnorg-sqlite-wal")
+        from .admin_base import admin_date_fields_bound
         from .introductions import register_lifecycle
 
         register_lifecycle()
+        admin_date_fields_bound()

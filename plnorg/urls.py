@@ -91,6 +91,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "plnorg.views.error_400"
 handler403 = "plnorg.views.error_403"
 handler404 = "plnorg.views.error_404"
 handler500 = "plnorg.views.error_500"

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from feeds.curation import home_context
 from feeds.models import Subscription
 
+from .dates import InputRefused
 from .health import health_report
 from .redirects import redirect_next, safe_next
 
@@ -54,6 +55,13 @@ def transparency(request):
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+def error_400(request, exception=None):
+    """A request the person can correct (a date out of range, say) shows what
+    to change; other bad requests (Django's own) get the general text."""
+    message = exception.message if isinstance(exception, InputRefused) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def error_403(request, exception=None):

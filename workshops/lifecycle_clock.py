@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from .models import ClockTimer, ClockWeekLock, TimeEntry
+from .services.clock import clock_members_lock
 
 
 def clock_export(*, member) -> dict[str, Any]:
@@ -49,6 +50,8 @@ def clock_export(*, member) -> dict[str, Any]:
 
 def clock_delete(*, member) -> None:
     with transaction.atomic():
+        # Like every clock write: no entry or week lock lands half way through.
+        clock_members_lock(member_ids=[member.pk])
         ClockTimer.objects.filter(member=member).delete()
         ClockWeekLock.objects.filter(member=member).delete()
         TimeEntry.objects.filter(member=member).exclude(status=TimeEntry.Status.APPROVED).delete()
