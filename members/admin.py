@@ -11,7 +11,7 @@ from plnorg.admin_base import RevokeOnlyAdmin
 
 from . import audit
 from .models import AuditEvent, Introduction, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
-from .outbox import email_resend
+from .outbox import email_mark_delivered, email_resend
 
 
 def token_hint(token: str) -> str:
@@ -130,7 +130,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "idempotency_key"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
-    actions = ["resend"]
+    actions = ["resend", "mark_delivered"]
 
     @admin.action(description=_("Resend the selected unknown or failed emails (same Message-ID)"))
     def resend(self, request, queryset):
@@ -143,6 +143,17 @@ class OutboundEmailAdmin(admin.ModelAdmin):
                 request,
                 _("%(n)d email(s) were left as they are: only unknown or failed emails can be resent.")
                 % {"n": skipped},
+            )
+
+    @admin.action(description=_("Mark the selected unknown emails as delivered (no resend)"))
+    def mark_delivered(self, request, queryset):
+        emails = list(queryset)
+        marked = sum(email_mark_delivered(email=email, request=request) for email in emails)
+        if marked:
+            messages.success(request, _("%(n)d email(s) marked as delivered.") % {"n": marked})
+        if skipped := len(emails) - marked:
+            messages.warning(
+                request, _("%(n)d email(s) were left as they are: only unknown emails can be marked.") % {"n": skipped}
             )
 
 

@@ -20,8 +20,9 @@ automatically:
 - a row still "sending" ``SENDING_LEASE`` after its claim (its worker died
   mid-send) is marked "unknown" by the sweep.
 
-"unknown" rows are counted in /metrics and listed in the admin, whose
-"Resend" action (`email_resend`) sends one again deliberately. Every send of
+"unknown" rows are counted in /metrics and listed in the admin, where an
+admin either resends one deliberately (`email_resend`) or records that it did
+arrive (`email_mark_delivered`). Every send of
 a row carries the same Message-ID, derived from its idempotency key, so even
 a deliberate resend can be recognised as the same message by mail servers.
 """
@@ -211,6 +212,28 @@ def email_resend(*, email: OutboundEmail, actor=None, request=None) -> bool:
                 request=request,
             )
             transaction.on_commit(lambda: _queue_send(email.pk))
+    return bool(changed)
+
+
+def email_mark_delivered(*, email: OutboundEmail, actor=None, request=None) -> bool:
+    """An admin found that an "unknown" email did arrive (the mail server's
+    log, the recipient): it counts as sent from now on, without sending it
+    again; audited. False when the email is not "unknown"."""
+    from . import audit
+
+    with transaction.atomic():
+        changed = OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.UNKNOWN).update(
+            status=OutboundEmail.Status.SENT, sent_at=timezone.now()
+        )
+        if changed:
+            audit.audit_record(
+                action=audit.EMAIL_MARKED_DELIVERED,
+                actor=actor,
+                obj=email,
+                before={"status": email.status, "last_error": email.last_error},
+                after={"status": OutboundEmail.Status.SENT},
+                request=request,
+            )
     return bool(changed)
 
 

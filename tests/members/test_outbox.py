@@ -226,6 +226,33 @@ def test_admin_resends_an_unknown_email_deliberately_with_the_same_message_id(
 
 
 @pytest.mark.django_db
+def test_admin_marks_an_unknown_email_delivered_without_sending_it(client_as):
+    unknown, pending = enqueue("test:unknown"), enqueue("test:pending", to="ben@example.com")
+    OutboundEmail.objects.filter(pk=unknown.pk).update(status="unknown", attempts=1, last_error="interrupted")
+
+    response = client_as("admin").post(
+        reverse("admin:members_outboundemail_changelist"),
+        {"action": "mark_delivered", "_selected_action": [unknown.pk, pending.pk]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 email(s) marked as delivered.",
+        "1 email(s) were left as they are: only unknown emails can be marked.",
+    ]
+    unknown.refresh_from_db(), pending.refresh_from_db()
+    assert (unknown.status, unknown.attempts, pending.status) == ("sent", 1, "pending")
+    assert unknown.sent_at is not None
+    assert mail.outbox == []
+    event = AuditEvent.objects.get(action=audit.EMAIL_MARKED_DELIVERED)
+    assert (event.actor_email, event.before, event.after) == (
+        "admin@example.com",
+        {"status": "unknown", "last_error": "interrupted"},
+        {"status": "sent"},
+    )
+
+
+@pytest.mark.django_db
 def test_metrics_count_unknown_emails(settings):
     settings.METRICS_TOKEN = "s3cret-token"
     for n in range(3):
