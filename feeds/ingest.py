@@ -576,6 +576,7 @@ def _record_success(
             "last_success_at": now,
             "error_count": 0,
             "last_error": "",
+            "fetch_notice": parsed.notice,
             "next_fetch_at": next_fetch_at,
         }
         if http_status is not None:
@@ -604,7 +605,7 @@ def _record_success(
                 bytes_received=size,
                 new_entries=stored.new,
                 updated_entries=stored.updated,
-                error=parsed.warning,
+                error=" ".join(filter(None, [parsed.warning, parsed.notice])),
             )
     return FetchOutcome(
         feed_id=target.pk,
@@ -612,7 +613,7 @@ def _record_success(
         http_status=http_status,
         new_entries=stored.new,
         updated_entries=stored.updated,
-        error=parsed.warning,
+        error=" ".join(filter(None, [parsed.warning, parsed.notice])),
         next_fetch_at=next_fetch_at,
     )
 
