@@ -18,8 +18,9 @@ import statistics
 import time
 
 import pytest
+import redis
 
-from tests.faults.conftest import Site
+from tests.faults.conftest import FEED_HOST, Site
 from tests.faults.helper import DRILL_FEEDS
 from tests.faults.smtp import SmtpServer
 from tests.feeds.servers import numbered_items, rss
@@ -304,3 +305,73 @@ def test_worker_killed_mid_send_no_email_is_delivered_twice(site):
     )
     assert rows == [("sent", 1, INVITATIONS - 1), ("unknown", 1, 1)]
     consistency_check(site, before, delivered=delivered)
+
+
+RECOVERY_BOUND_SECONDS = 60
+SLOW_SECONDS = 60
+
+
+def _live_host_slots(site: Site) -> int:
+    """Fetch slots of the drill's feed host that have not expired (Redis)."""
+    client = redis.Redis.from_url(site.broker.url(0))
+    try:
+        key = f"{site.env['CELERY_QUEUE']}:fetch-host:{FEED_HOST}"
+        return client.zcount(key, f"({time.time()}", "+inf")
+    finally:
+        client.close()
+
+
+def test_worker_sigkill_mid_batch_its_slots_and_feeds_are_recovered_within_a_minute(site, feed_server):
+    """SIGKILL a worker in the middle of a batch, holding every slot of the
+    feeds' host: with beat running its real schedule, the surviving worker
+    fetches every feed the dead one had not recorded, each exactly once, well
+    before the 300-second queue lease would have run out."""
+    before = snapshot(site)
+    paths = [f"/drill/{n}.xml" for n in range(DRILL_FEEDS)]
+    hits_before = [feed_server.hits[path] for path in paths]  # the feed server serves every drill
+    hits = lambda: [feed_server.hits[path] - hits_before[n] for n, path in enumerate(paths)]  # noqa: E731
+    fast = {0, 1}
+    for n in range(DRILL_FEEDS):
+        feed_server.set(
+            f"/drill/{n}.xml",
+            rss(numbered_items(ITEMS, prefix=f"drill{n}")),
+            delay_seconds=0 if n in fast else SLOW_SECONDS,
+        )
+    try:
+        pair = [site.worker(name, concurrency=1) for name in ("one", "two")]
+        for worker in pair:
+            worker.wait_ready()
+        assert site.manage("fetch_feeds").strip() == f"queued {DRILL_FEEDS} feeds"  # one batch
+        site.beat()
+        wait_for(lambda: hits() == [1] * DRILL_FEEDS and _fetch_logs(site) == len(fast), what="the batch half done")
+        # Whichever worker took the batch dies.
+        doomed, survivor = sorted(pair, key=lambda worker: "feeds.fetch_feeds" not in worker.log.read_text())
+        assert "feeds.fetch_feeds" not in survivor.log.read_text()
+        assert _live_host_slots(site) == 4  # FETCH_PER_HOST_LIMIT: all of them, on the slow feeds
+        doomed.kill()
+        killed_at = time.monotonic()
+        _serve_feeds(feed_server)  # the slow feeds answer at once from now on
+
+        slots_free_after = recovered_after = None
+        deadline = killed_at + RECOVERY_BOUND_SECONDS
+        while time.monotonic() < deadline and recovered_after is None:
+            if slots_free_after is None and _live_host_slots(site) == 0:
+                slots_free_after = time.monotonic() - killed_at
+            if _fetch_logs(site) == DRILL_FEEDS:
+                recovered_after = time.monotonic() - killed_at
+            time.sleep(0.2)
+        print(
+            f"worker kill drill: host slots free after {slots_free_after}s, every feed fetched after {recovered_after}s"
+        )
+        assert recovered_after is not None, (
+            f"the killed worker's feeds were not fetched within {RECOVERY_BOUND_SECONDS}s"
+        )
+        assert slots_free_after is not None and slots_free_after < recovered_after
+    finally:
+        _serve_feeds(feed_server)
+
+    assert survivor.process.poll() is None
+    assert _fetch_logs(site) == DRILL_FEEDS  # one recorded fetch per feed
+    assert hits() == [1, 1, 2, 2, 2, 2]  # the slow ones: the killed attempt and the survivor's
+    figures = consistency_check(site, before)
+    assert figures["entries"] == DRILL_FEEDS * ITEMS
