@@ -275,13 +275,18 @@ class Member(models.Model):
 class OutboundEmail(models.Model):
     """The email outbox. Each email is written here in the same transaction as
     the change that caused it and sent by a task, so a broker outage or a task
-    retry neither loses nor duplicates mail (idempotency_key is unique)."""
+    retry neither loses nor duplicates mail (idempotency_key is unique).
+
+    Sending is at most once (members/outbox.py): a send interrupted where the
+    server may have taken the message ends in UNKNOWN, never sent again unless
+    an admin chooses to."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown: interrupted mid-send, review before resending")
 
     to = models.EmailField(_("recipient"))
     user = models.ForeignKey(

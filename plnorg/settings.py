@@ -213,6 +213,10 @@ CELERY_TIMEZONE = "UTC"
 # An empty EMAIL_URL (as in .env.example) means console email too.
 EMAIL_CONFIG = env.email_url_config(env("EMAIL_URL", default="") or "consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may wait on the server: a stalled server ends the
+# send (marked "unknown" if the message was on its way, see members/outbox.py)
+# instead of holding a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="plnorg <plnorg@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
