@@ -33,7 +33,7 @@ LAYOUT_MIGRATIONS = [
     ("clock", "0001_initial"),
     ("dashboard", "0001_initial"),
     ("introductions", "0001_initial"),
-    ("members", "0007_introduction_moved"),
+    ("members", "0008_introduction_moved"),
     ("plnorg", "0004_models_moved"),
     ("workshops", "0004_clock_moved"),
 ]
