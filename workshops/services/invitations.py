@@ -29,10 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -92,8 +94,9 @@ def _organizer(workshop: Workshop) -> _Organizer:
 
 
 def _session_sequence_raise(session: WorkshopSession, sequence: int) -> None:
+    # Greatest(): never lowered, even by a caller that forgot the lock.
     if sequence > session.sequence:
-        WorkshopSession.objects.filter(pk=session.pk).update(sequence=sequence)
+        WorkshopSession.objects.filter(pk=session.pk).update(sequence=Greatest(F("sequence"), sequence))
         session.sequence = sequence
 
 
@@ -105,7 +108,7 @@ def _plan(
     records: dict[int, CalendarInvitation],
     removed_ids: Collection[int],
     organizer: _Organizer,
-    now,
+    now: datetime,
 ) -> list[_Message]:
     """Decide what this attendee's calendar must be told about `sessions`,
     record it and render it."""

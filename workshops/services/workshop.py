@@ -155,7 +155,8 @@ def workshop_save(
             session.online_url = data.online_url
             session.save()
             kept.append(session)
-        removed = [s for pk, s in existing.items() if pk not in {k.pk for k in kept}]
+        kept_ids = {s.pk for s in kept}
+        removed = [s for pk, s in existing.items() if pk not in kept_ids]
         if not creating:
             _sessions_changed(
                 workshop=workshop, kept=kept, removed=removed, before=before, old_numbering=locked.session_list
