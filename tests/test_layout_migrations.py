@@ -142,19 +142,13 @@ def has_layout(commit: str) -> bool:
 
 
 def pre_layout_commit() -> str:
-    """The newest commit before the layout: while the layout is a branch, its
-    merge-base with main (main's head as last merged in); once main holds it,
-    the first parent of the commit that brought the layout in."""
-    branches = git("branch", "--format=%(refname:short)", "--list", "main").split()
-    if branches:
-        base = git("merge-base", "HEAD", "main")
-        if not has_layout(base):
-            return base
-    added = git(
-        "log", "--first-parent", "--no-renames", "--diff-filter=A", "--format=%H", "HEAD", "--", LAYOUT_MARKER
-    ).split()
-    assert added, f"no commit adds {LAYOUT_MARKER}"
-    return git("rev-parse", f"{added[-1]}^1")
+    """The newest commit without the layout: the first one, newest first, of
+    HEAD's history that has no `core/` (main's head when the layout came in,
+    with every migration main had by then; on a branch, the same)."""
+    for commit in git("rev-list", "HEAD").split():
+        if not has_layout(commit):
+            return commit
+    raise AssertionError(f"every commit has {LAYOUT_MARKER}")
 
 
 def database_url(name: str) -> str:
