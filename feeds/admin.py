@@ -34,6 +34,7 @@ class FeedHealthFilter(admin.SimpleListFilter):
             ("paused", _("Paused after repeated errors")),
             ("retired", _("Retired (gone or moved)")),
             ("never", _("Never fetched")),
+            ("notice", _("Fetched with a notice (e.g. entries left out)")),
             ("instant", _("Instant updates on (WebSub)")),
         ]
 
@@ -47,6 +48,8 @@ class FeedHealthFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Feed.Status.RETIRED)
             case "never":
                 return queryset.filter(last_fetched_at__isnull=True, is_demo=False)
+            case "notice":
+                return queryset.exclude(fetch_notice="")
             case "instant":
                 return queryset.filter(websub__state="active", websub__lease_expires_at__gt=timezone.now())
         return queryset
@@ -62,6 +65,7 @@ class FeedAdmin(admin.ModelAdmin):
         "last_success_at",
         "error_count",
         "last_error",
+        "fetch_notice",
         "next_fetch_at",
         "instant_updates",
     ]

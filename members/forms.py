@@ -33,6 +33,15 @@ class PreferencesForm(forms.Form):
         required=False,
         help_text=_("Leaders can then suggest an introduction; you can always decline."),
     )
+    calendar_invitations = forms.BooleanField(
+        label=_("Calendar invitations for the workshops I register for"),
+        required=False,
+        help_text=_(
+            "Outlook, Google and Apple calendars add each session when you register and move or remove it when it "
+            "changes or is cancelled; nothing to answer. Off: confirmations carry a calendar file to add "
+            "yourself, and sessions already in your calendar are still moved or removed."
+        ),
+    )
 
     @classmethod
     def for_member(cls, member: Member) -> "PreferencesForm":
@@ -44,6 +53,7 @@ class PreferencesForm(forms.Form):
                 "quiet_mode": member.quiet_mode,
                 "time_zone": member.time_zone,
                 "introductions_opt_in": member.introductions_opt_in,
+                "calendar_invitations": member.calendar_invitations,
             }
         )
 

@@ -29,6 +29,7 @@ def preferences(request):
                 quiet_mode=form.cleaned_data["quiet_mode"],
                 time_zone=form.cleaned_data["time_zone"],
                 introductions_opt_in=form.cleaned_data["introductions_opt_in"],
+                calendar_invitations=form.cleaned_data["calendar_invitations"],
             )
             messages.success(request, _("Your preferences are saved."))
             return redirect("members:preferences")

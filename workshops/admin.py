@@ -6,6 +6,7 @@ from members.admin import token_hint
 from .models import (
     Attendance,
     CalendarFeed,
+    CalendarInvitation,
     Feedback,
     Registration,
     RegistrationEvent,
@@ -18,8 +19,12 @@ from .models import (
 
 
 class SessionInline(admin.TabularInline):
+    """Changing a session here does not tell attendees' calendars: edit the
+    workshop on the site for that."""
+
     model = WorkshopSession
     extra = 0
+    readonly_fields = ("sequence",)
 
 
 class MaterialInline(admin.TabularInline):
@@ -35,7 +40,7 @@ class WorkshopAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     filter_horizontal = ("facilitators", "topics", "resources")
     inlines = [SessionInline, MaterialInline]
-    readonly_fields = ("sequence", "published_at", "cancelled_at")
+    readonly_fields = ("published_at", "cancelled_at")
 
 
 class EventInline(admin.TabularInline):
@@ -48,15 +53,27 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class CalendarInvitationInline(admin.TabularInline):
+    """What the member's calendar was last sent about each session."""
+
+    model = CalendarInvitation
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("session", "uid", "sequence", "method", "sent_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
     """Read-only: registrations change through the site's workflows so the
-    history, the waitlist and the notices stay right."""
+    history, the waitlist, the notices and the calendars stay right."""
 
     list_display = ("workshop", "member", "status", "waitlist_position", "overbooked")
     list_filter = ("status",)
     search_fields = ("member__user__email", "workshop__title")
-    inlines = [EventInline]
+    inlines = [EventInline, CalendarInvitationInline]
 
     def has_change_permission(self, request, obj=None):
         return False

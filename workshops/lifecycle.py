@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from core.lifecycle import DataPart, register_data, register_offboarding
 
-from .models import Attendance, CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial
+from .models import (
+    Attendance,
+    CalendarFeed,
+    CalendarInvitation,
+    Feedback,
+    Registration,
+    Resource,
+    Workshop,
+    WorkshopMaterial,
+)
 
 
 def _upcoming_facilitated(user) -> list[Workshop]:
@@ -93,6 +102,19 @@ def workshops_export(*, member) -> dict[str, Any]:
             Workshop.objects.filter(facilitators=member.user).values_list("title", flat=True)
         ),
         "calendar_feed": CalendarFeed.objects.filter(member=member).exists(),
+        "calendar_invitations": [
+            {
+                "workshop": i.registration.workshop.title,
+                "session_start": i.session.starts_at.isoformat(),
+                "uid": i.uid,
+                "sequence": i.sequence,
+                "last_sent": i.method,
+                "sent_at": i.sent_at.isoformat(),
+            }
+            for i in CalendarInvitation.objects.filter(registration__member=member).select_related(
+                "registration__workshop", "session"
+            )
+        ],
     }
 
 
@@ -120,6 +142,7 @@ def register() -> None:
             models=(
                 "workshops.Registration",
                 "workshops.RegistrationEvent",
+                "workshops.CalendarInvitation",
                 "workshops.Attendance",
                 "workshops.Feedback",
                 "workshops.CalendarFeed",

@@ -52,12 +52,14 @@ def transparency_report(*, member) -> dict:
             % {"period": _days(settings.ENTRY_RETENTION_DAYS)},
         ),
         Record(
-            _("Your preferences: digest, optional emails, quiet mode, sharing pause, introductions"),
+            _(
+                "Your preferences: digest, optional emails, quiet mode, sharing pause, introductions, calendar invitations"
+            ),
             [you, admins],
             _("until you delete your account"),
         ),
         Record(
-            _("Workshop registrations, attendance and feedback"),
+            _("Workshop registrations, attendance, feedback, and the calendar invitations sent to you"),
             [you, _("the workshop's facilitators"), _("leaders (averages for 5 or more answers only)"), admins],
             _("until you delete your account"),
         ),

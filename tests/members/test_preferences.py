@@ -1,5 +1,7 @@
 """Notification preferences: digest, optional emails, quiet mode, time zone."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -54,3 +56,29 @@ def test_unknown_time_zone_is_refused_next_to_the_field(client):
     assert "Select a valid choice. Mars/Olympus is not one of the available choices." in text_of(response)
     member.refresh_from_db()
     assert member.time_zone == "UTC"
+
+
+def test_calendar_invitations_are_on_by_default_and_can_be_turned_off(client):
+    member = MemberFactory()
+    client.force_login(member.user)
+    url = reverse("members:preferences")
+    choices = {"digest": "off", "emails": list(OPTIONAL_EMAIL_KINDS), "time_zone": "UTC"}
+
+    page = client.get(url)
+    off = client.post(url, choices, follow=True)
+    member.refresh_from_db()
+    turned_off = member.calendar_invitations
+    client.post(url, {**choices, "calendar_invitations": "on"})
+    member.refresh_from_db()
+
+    assert _checkbox(page, "calendar_invitations") is True
+    assert "Calendar invitations for the workshops I register for" in text_of(page)
+    assert (turned_off, member.calendar_invitations) == (False, True)
+    assert "Your preferences are saved." in text_of(off)
+    assert _checkbox(off, "calendar_invitations") is False
+
+
+def _checkbox(response, name: str) -> bool:
+    """Whether the page's checkbox `name` is ticked."""
+    (tag,) = re.findall(rf'<input type="checkbox" name="{name}"[^>]*>', response.content.decode())
+    return " checked" in tag

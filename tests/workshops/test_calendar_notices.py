@@ -65,10 +65,13 @@ def test_cancelling_a_workshop_bumps_sequence_and_emails_method_cancel(facilitat
     email = OutboundEmail.objects.get(kind="workshop_cancelled", user=registered.user)
     attachment = Calendar.from_ical(email.attachments[0]["content"])
     (event,) = attachment.walk("VEVENT")
-    assert workshop.sequence == 1
+    assert workshop.sessions.get().sequence == 1
     assert str(attachment["METHOD"]) == "CANCEL"
     assert (str(event["STATUS"]), event["SEQUENCE"]) == ("CANCELLED", 1)
-    assert email.attachments[0]["mimetype"] == "text/calendar"
+    assert email.attachments[0]["mimetype"] == "application/ics"
+    assert email.alternatives == [
+        {"content": email.attachments[0]["content"], "mimetype": "text/calendar; method=CANCEL"}
+    ]
     waiting_email = OutboundEmail.objects.get(kind="workshop_cancelled", user=waiting.user)
     assert waiting_email.attachments == []
     body = _client(registered.user).get(reverse("workshops:ics", kwargs={"pk": workshop.pk})).content

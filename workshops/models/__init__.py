@@ -1,12 +1,14 @@
 """Workshop models, one module per subject (time on the clock has its own app,
 workshops/clock/)."""
 
+from .invitation import CalendarInvitation
 from .registration import Attendance, Feedback, Registration, RegistrationEvent
 from .resource import Resource
 from .workshop import CalendarFeed, Topic, Workshop, WorkshopMaterial, WorkshopSession
 
 __all__ = [
     "Attendance",
+    "CalendarInvitation",
     "CalendarFeed",
     "Feedback",
     "Registration",

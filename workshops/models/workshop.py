@@ -107,9 +107,6 @@ class Workshop(models.Model):
     resources = models.ManyToManyField(
         "workshops.Resource", verbose_name=_("library resources"), blank=True, related_name="workshops"
     )
-    sequence = models.PositiveIntegerField(
-        default=0, help_text=_("iCalendar SEQUENCE: bumped on every change calendars must pick up.")
-    )
     duplicated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
@@ -200,6 +197,13 @@ class WorkshopSession(models.Model):
     room = models.CharField(_("room"), max_length=200, blank=True)
     online_url = models.URLField(
         _("online link"), max_length=1000, blank=True, help_text=_("Shown only to registered people.")
+    )
+    sequence = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "iCalendar SEQUENCE of this session's event: raised when its time, place or title changes or it is "
+            "cancelled, and whenever an attendee needs a message newer than the last one they got. Never lowered."
+        ),
     )
 
     class Meta:

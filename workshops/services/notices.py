@@ -6,9 +6,16 @@ requests) go only to members who want them (`members.notifications`) and
 carry the one-click unsubscribe link, its List-Unsubscribe headers and the
 link to the preferences page; confirmations, waitlist and cancellation
 notices are not optional and carry none.
+
+A notice that changes what is in the member's calendar (a confirmation, a
+promotion, a cancelled workshop) carries the calendar invitation of the
+first session it concerns (services/invitations.py sends the others), or,
+for members who turned invitations off, the workshop's calendar file.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -18,7 +25,7 @@ from django.utils import translation
 from members.notifications import WORKSHOP_FEEDBACK, WORKSHOP_REMINDERS, email_wanted, optional_email_enqueue
 from members.outbox import email_enqueue
 
-from ..calendar import ics_attachment
+from ..calendar import ics_attachment, invitation_parts
 from ..models import Registration, Workshop
 
 OPT_OUT_REMINDERS = WORKSHOP_REMINDERS
@@ -45,14 +52,46 @@ def _subject(kind: str, workshop: Workshop) -> str:
     return subjects[kind] % {"title": workshop.title}
 
 
-def notice_send(*, kind: str, registration: Registration, key: str, ics: str | None = None) -> bool:
+@dataclass(frozen=True)
+class Notice:
+    """A notice to send with a registration change: its kind, its idempotency
+    key, and the whole-workshop calendar file ("PUBLISH", "CANCEL" or None)
+    it carries when no calendar invitation does."""
+
+    kind: str
+    key: str
+    ics: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarPart:
+    """One calendar invitation riding on an email (services/invitations.py)."""
+
+    method: str
+    ics: str
+
+
+def notice_send(
+    *,
+    kind: str,
+    registration: Registration,
+    key: str,
+    ics: str | None = None,
+    invitation: CalendarPart | None = None,
+    more_invitations: int = 0,
+) -> bool:
     """Queue one notice to a registrant. `ics` is None (no attachment),
-    "PUBLISH" or "CANCEL". Returns False when the member opted out."""
+    "PUBLISH" or "CANCEL" (the whole workshop as a file); `invitation` is
+    the calendar invitation of one session to carry instead, and
+    `more_invitations` how many further sessions come in their own emails.
+    Returns False when the member opted out."""
     member = registration.member
     user = member.user
     if not user.is_active:
         return False
     opt_out = OPTIONAL_KINDS.get(kind)
+    if opt_out and invitation is not None:
+        raise ValueError("A calendar invitation rides only on a notice the member cannot turn off.")
     if opt_out and not email_wanted(member, opt_out):
         return False
     workshop = registration.workshop
@@ -66,11 +105,17 @@ def notice_send(*, kind: str, registration: Registration, key: str, ics: str | N
             "detail_url": settings.SITE_URL + reverse("workshops:detail", kwargs={"pk": workshop.pk}),
             "feedback_url": settings.SITE_URL + reverse("workshops:feedback", kwargs={"pk": workshop.pk}),
             "SITE_NAME": settings.SITE_NAME,
+            "invitation": invitation,
+            "more_invitations": more_invitations,
         }
         body = render_to_string(f"workshops/email/{kind}.txt", context)
         subject = _subject(kind, workshop)
-    attachments = []
-    if ics:
+    attachments, alternatives = [], []
+    if invitation is not None:
+        alternative, attachment = invitation_parts(invitation.ics, method=invitation.method)
+        alternatives.append(alternative)
+        attachments.append(attachment)
+    elif ics:
         attachments.append(ics_attachment(workshop, include_link=registration.holds_seat, method=ics))
     if opt_out:
         optional_email_enqueue(
@@ -91,5 +136,6 @@ def notice_send(*, kind: str, registration: Registration, key: str, ics: str | N
         idempotency_key=key,
         user=user,
         attachments=attachments,
+        alternatives=alternatives,
     )
     return True

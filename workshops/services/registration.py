@@ -3,7 +3,9 @@
 Every change runs in one transaction that first locks the workshop row
 (SELECT … FOR UPDATE), so seats are counted and given out one request at a
 time: 50 people registering at once for 10 seats give exactly 10 registered
-and 40 waitlisted at positions 1–40. Each change appends a RegistrationEvent.
+and 40 waitlisted at positions 1–40. Each change appends a RegistrationEvent
+and, in the same transaction, brings the member's calendar along
+(services/invitations.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from django.utils.translation import gettext as _
 from members.models import Member, User
 
 from ..models import Registration, RegistrationEvent, Workshop
-from .notices import notice_send
+from .invitations import invitations_send
+from .notices import Notice
 
 Status = Registration.Status
 
@@ -90,9 +93,10 @@ def waitlist_promote(*, workshop: Workshop, actor: User | None) -> list[Registra
         registration.waitlist_position = None
         registration.save(update_fields=["status", "waitlist_position", "updated_at"])
         event = event_append(registration=registration, actor=actor, note="promoted from the waitlist")
-        registration.workshop = workshop
-        notice_send(
-            kind="workshop_promoted", registration=registration, key=f"workshops:promoted:{event.pk}", ics="PUBLISH"
+        invitations_send(
+            workshop=workshop,
+            registration=registration,
+            notice=Notice(kind="workshop_promoted", key=f"workshops:promoted:{event.pk}", ics="PUBLISH"),
         )
     waitlist_renumber(workshop=workshop)
     return promoted
@@ -171,13 +175,24 @@ def workshop_register(
             Status.WAITLISTED: "workshop_waitlisted",
             Status.REQUESTED: "workshop_requested",
         }[registration.status]
-        notice_send(
+        _notice_with_invitations(workshop=workshop, registration=registration, kind=kind, event=event)
+    return registration
+
+
+def _notice_with_invitations(
+    *, workshop: Workshop, registration: Registration, kind: str, event: RegistrationEvent
+) -> None:
+    """The notice of a new registration status, carrying the calendar
+    invitations once the member holds a seat (none while waiting)."""
+    invitations_send(
+        workshop=workshop,
+        registration=registration,
+        notice=Notice(
             kind=kind,
-            registration=registration,
             key=f"workshops:{kind.removeprefix('workshop_')}:{event.pk}",
             ics="PUBLISH" if registration.status == Status.REGISTERED else None,
-        )
-    return registration
+        ),
+    )
 
 
 def registration_cancel(*, registration_id: int, actor: User, note: str = "") -> Registration:
@@ -199,6 +214,7 @@ def registration_cancel(*, registration_id: int, actor: User, note: str = "") ->
         registration.waitlist_position = None
         registration.save(update_fields=["status", "waitlist_position", "updated_at"])
         event_append(registration=registration, actor=actor, note=note)
+        invitations_send(workshop=workshop, registration=registration)
         if held_seat:
             waitlist_promote(workshop=workshop, actor=actor)
         waitlist_renumber(workshop=workshop)
@@ -222,12 +238,6 @@ def registration_approve(*, registration_id: int, actor: User) -> Registration:
             registration.waitlist_position = _next_waitlist_position(workshop)
         registration.save(update_fields=["status", "waitlist_position", "updated_at"])
         event = event_append(registration=registration, actor=actor, note="approved")
-        registration.workshop = workshop
         kind = "workshop_confirmation" if registration.status == Status.REGISTERED else "workshop_waitlisted"
-        notice_send(
-            kind=kind,
-            registration=registration,
-            key=f"workshops:{kind.removeprefix('workshop_')}:{event.pk}",
-            ics="PUBLISH" if registration.status == Status.REGISTERED else None,
-        )
+        _notice_with_invitations(workshop=workshop, registration=registration, kind=kind, event=event)
     return registration

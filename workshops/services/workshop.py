@@ -21,9 +21,11 @@ from feeds.fetch import FetchError, check_url
 from members.audit import audit_record
 from members.models import User
 
+from ..calendar import session_fingerprint
 from ..models import Registration, Resource, Topic, Workshop, WorkshopMaterial, WorkshopSession
 from ..uploads import upload_check
-from .notices import notice_send
+from .invitations import invitations_cancel_sessions, invitations_send, invitations_update, sessions_sequence_raise
+from .notices import Notice
 from .registration import seats_taken, waitlist_promote, workshop_lock
 
 Status = Workshop.Status
@@ -94,7 +96,13 @@ def workshop_save(
     allow_overbooking: bool = False,
 ) -> Workshop:
     """Create or update a workshop with its sessions (the full list: sessions
-    not in it are removed). Raises ValidationError before writing anything."""
+    not in it are removed, which cancels them). Raises ValidationError before
+    writing anything.
+
+    Calendars follow in the same transaction: a session whose title, time or
+    place changed gets a higher SEQUENCE and an update to every attendee, a
+    new one an invitation, a removed one a CANCEL; a save that changes
+    nothing sends nothing."""
     _sessions_check(sessions)
     if workshop.registration_deadline and sessions:
         first = min(s.starts_at for s in sessions)
@@ -102,8 +110,10 @@ def workshop_save(
             raise ValidationError(_("The registration deadline must be before the first session starts."))
     creating = workshop.pk is None
     with transaction.atomic():
+        before: dict[int, str] = {}
         if not creating:
             locked = workshop_lock(workshop_id=workshop.pk)
+            before = {s.pk: session_fingerprint(locked, s) for s in locked.session_list}
             taken = seats_taken(workshop=locked)
             if workshop.capacity < taken:
                 if not allow_overbooking:
@@ -121,8 +131,6 @@ def workshop_save(
                     before={"capacity": locked.capacity},
                     after={"capacity": workshop.capacity, "registered": taken},
                 )
-            if workshop.status == Status.PUBLISHED:
-                workshop.sequence = locked.sequence + 1
         else:
             workshop.created_by = actor
         workshop.save()
@@ -135,8 +143,8 @@ def workshop_save(
             workshop.topics.set(topics)
         if resources is not None:
             workshop.resources.set(resources)
-        kept_ids = []
         existing = {s.pk: s for s in workshop.sessions.all()}
+        kept = []
         for data in sessions:
             session = existing.get(data.session_id) or WorkshopSession(workshop=workshop)
             session.starts_at = data.starts_at
@@ -146,12 +154,39 @@ def workshop_save(
             session.room = data.room
             session.online_url = data.online_url
             session.save()
-            kept_ids.append(session.pk)
-        workshop.sessions.exclude(pk__in=kept_ids).delete()
+            kept.append(session)
+        kept_ids = {s.pk for s in kept}
+        removed = [s for pk, s in existing.items() if pk not in kept_ids]
+        if not creating:
+            _sessions_changed(
+                workshop=workshop, kept=kept, removed=removed, before=before, old_numbering=locked.session_list
+            )
+        workshop.sessions.filter(pk__in=[s.pk for s in removed]).delete()
         workshop.__dict__.pop("session_list", None)
         if not creating:
+            invitations_update(workshop=workshop)
             waitlist_promote(workshop=workshop, actor=actor)
     return workshop
+
+
+def _sessions_changed(
+    *,
+    workshop: Workshop,
+    kept: list[WorkshopSession],
+    removed: list[WorkshopSession],
+    before: dict[int, str],
+    old_numbering: list[WorkshopSession],
+) -> None:
+    """A kept session whose event changed for calendars (title, time, place)
+    takes the next SEQUENCE; removed sessions are cancelled in the calendars
+    holding them, before they are deleted (`old_numbering`, the series
+    before, numbers them in the emails' subjects)."""
+    if workshop.status != Status.DRAFT:
+        for session in kept:
+            if session.pk in before and session_fingerprint(workshop, session) != before[session.pk]:
+                session.sequence += 1
+                session.save(update_fields=["sequence"])
+    invitations_cancel_sessions(workshop=workshop, sessions=removed, numbering=old_numbering)
 
 
 def workshop_publish(*, workshop_id: int, actor: User) -> Workshop:
@@ -170,10 +205,12 @@ def workshop_publish(*, workshop_id: int, actor: User) -> Workshop:
 
 
 def workshop_cancel(*, workshop_id: int, actor: User, reason: str = "") -> Workshop:
-    """Cancel a workshop: STATUS:CANCELLED with a bumped SEQUENCE for
-    calendars, and a cancellation email (METHOD:CANCEL attached) to everyone
-    registered, waiting or requesting. Registrations keep their status so
-    members' calendar feeds show the cancellation too."""
+    """Cancel a workshop: STATUS:CANCELLED with a raised SEQUENCE for
+    calendars, and a cancellation email to everyone registered, waiting or
+    requesting; those holding a seat get a calendar CANCEL for each session
+    (or, without calendar invitations, the workshop's METHOD:CANCEL file).
+    Registrations keep their status so members' calendar feeds show the
+    cancellation too."""
     with transaction.atomic():
         workshop = workshop_lock(workshop_id=workshop_id)
         if workshop.status in (Status.CANCELLED, Status.FINISHED) or workshop.has_ended():
@@ -181,8 +218,8 @@ def workshop_cancel(*, workshop_id: int, actor: User, reason: str = "") -> Works
         was_draft = workshop.status == Status.DRAFT
         workshop.status = Status.CANCELLED
         workshop.cancelled_at = timezone.now()
-        workshop.sequence += 1
-        workshop.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        workshop.save(update_fields=["status", "cancelled_at", "updated_at"])
+        sessions_sequence_raise(workshop=workshop)
         if not was_draft:
             active = (
                 Registration.objects.filter(workshop=workshop)
@@ -190,12 +227,14 @@ def workshop_cancel(*, workshop_id: int, actor: User, reason: str = "") -> Works
                 .select_related("member__user")
             )
             for registration in active:
-                registration.workshop = workshop
-                notice_send(
-                    kind="workshop_cancelled",
+                invitations_send(
+                    workshop=workshop,
                     registration=registration,
-                    key=f"workshops:cancelled:{workshop.pk}:{registration.pk}",
-                    ics="CANCEL" if registration.holds_seat else None,
+                    notice=Notice(
+                        kind="workshop_cancelled",
+                        key=f"workshops:cancelled:{workshop.pk}:{registration.pk}",
+                        ics="CANCEL" if registration.holds_seat else None,
+                    ),
                 )
         audit_record(action="workshop.cancelled", actor=actor, obj=workshop, after={"reason": reason[:300]})
     return workshop

@@ -97,7 +97,12 @@ def register(request, pk: int):
         elif registration.status == Registration.Status.REQUESTED:
             messages.success(request, _("Request sent. A facilitator will confirm your place."))
         else:
-            messages.success(request, _("You are registered. A confirmation with a calendar file is on its way."))
+            messages.success(
+                request,
+                _("You are registered. A confirmation with a calendar invitation is on its way.")
+                if request.member.calendar_invitations
+                else _("You are registered. A confirmation with a calendar file is on its way."),
+            )
     return redirect("workshops:detail", pk=workshop.pk)
 
 
