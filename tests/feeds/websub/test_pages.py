@@ -146,14 +146,16 @@ def test_the_maintenance_runs_every_five_minutes_from_the_one_schedule():
     assert "websub.maintain_subscriptions" in app.tasks
 
 
-def test_a_pushed_feed_answering_304_is_polled_daily_and_the_others_as_usual(servers):
+@pytest.mark.parametrize("leased", [False, True], ids=["fetch now", "scheduled batch"])
+def test_a_pushed_feed_answering_304_is_polled_daily_and_the_others_as_usual(servers, leased):
     server = servers("127.0.0.2")
-    pushed = FeedFactory(url=server.set("/pushed.xml", b"<rss/>", etag='"1"'), etag='"1"')
-    polled = FeedFactory(url=server.set("/polled.xml", b"<rss/>", etag='"1"'), etag='"1"')
+    queued = timezone.now() + timedelta(minutes=5)  # as the scheduler leases them
+    pushed = FeedFactory(url=server.set("/pushed.xml", b"<rss/>", etag='"1"'), etag='"1"', next_fetch_at=queued)
+    polled = FeedFactory(url=server.set("/polled.xml", b"<rss/>", etag='"1"'), etag='"1"', next_fetch_at=queued)
     websub_for(pushed)
     before = timezone.now()
 
-    outcomes = feeds_fetch_batch(feed_ids=[pushed.pk, polled.pk]).outcomes
+    outcomes = feeds_fetch_batch(feed_ids=[pushed.pk, polled.pk], lease=queued.isoformat() if leased else None).outcomes
 
     assert sorted(o.outcome for o in outcomes) == ["not_modified", "not_modified"]
     next_fetch = dict(Feed.objects.filter(pk__in=[pushed.pk, polled.pk]).values_list("pk", "next_fetch_at"))
