@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ViewOnlyAdmin
 from members.admin import token_hint
 
-from .models import WebSubSubscription
+from .models import WebSubPush, WebSubSubscription
 
 
 @admin.register(WebSubSubscription)
@@ -61,3 +61,19 @@ class WebSubSubscriptionAdmin(ViewOnlyAdmin):
     @admin.display(description=_("refused pushes"))
     def pushes_refused(self, subscription: WebSubSubscription) -> int:
         return subscription.pushes_refused
+
+
+@admin.register(WebSubPush)
+class WebSubPushAdmin(ViewOnlyAdmin):
+    """Signed pushes waiting for their task (normally for a moment only; the
+    maintenance queues again any older than five minutes). The body is not
+    shown: it is third-party content, stored through the parser once ingested."""
+
+    list_display = ["received_at", "subscription", "content_type", "size_bytes"]
+    list_select_related = ["subscription"]
+    fields = ["subscription", "content_type", "size_bytes", "received_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("size (bytes)"))
+    def size_bytes(self, push: WebSubPush) -> int:
+        return len(push.body)

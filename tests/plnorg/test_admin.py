@@ -15,6 +15,7 @@ PROJECT_APPS = [
     "core",
     "members",
     "feeds",
+    "websub",
     "workshops",
     "clock",
     "introductions",
@@ -40,6 +41,8 @@ VIEW_ONLY = [
     "feeds.Recommendation",
     "feeds.Report",
     "feeds.FeedToken",
+    "websub.WebSubSubscription",
+    "websub.WebSubPush",
     "members.Invitation",
     "workshops.CalendarFeed",
     "clock.ClockTimer",
@@ -164,7 +167,28 @@ def _clock_week_lock():
     return ClockWeekLock.objects.create(member=MemberFactory(), week_start=timezone.localdate())
 
 
+def _websub_subscription():
+    from feeds.websub.models import WebSubSubscription
+    from tests.factories import FeedFactory
+
+    return WebSubSubscription.objects.create(
+        feed=FeedFactory(),
+        hub_url="https://hub.example.org/",
+        topic_url="https://blog.example.org/feed.xml",
+        callback_token="admin-test-callback-token-0123456789abcdef",
+        secret="admin-test-secret-0123456789abcdef",
+    )
+
+
+def _websub_push():
+    from feeds.websub.models import WebSubPush
+
+    return WebSubPush.objects.create(subscription=_websub_subscription(), body=b"<rss/>", content_type="text/xml")
+
+
 BUILDERS = {
+    "websub.WebSubSubscription": _websub_subscription,
+    "websub.WebSubPush": _websub_push,
     "feeds.FetchLog": _fetch_log,
     "members.AuditEvent": _audit_event,
     "members.OutboundEmail": _outbound_email,
