@@ -2,6 +2,7 @@
 
 from feeds.demo import seed_feeds
 from feeds.demo_curation import seed_curation
+from feeds.reader.demo import seed_reader
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.demo import seed_workshops
 from workshops.demo_clock import seed_clock
@@ -18,6 +19,7 @@ def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
     seed_feeds(members)
     seed_curation(members)
+    seed_reader(members)
     seed_workshops(members)
     seed_clock(members)
     # Each app adds its part here, in dependency order (members -> feeds ->

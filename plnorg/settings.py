@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     # Our apps. Dependencies go one way: members <- feeds <- workshops <- plnorg.
     "members",
     "feeds",
+    "feeds.reader",
     "workshops",
     "plnorg",
 ]
@@ -253,6 +254,11 @@ ACCOUNT_RATE_LIMITS = {
     # The 6th wrong password in a row for one account is throttled.
     "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # The reading apps' sign-ins (feeds.reader): ClientLogin is limited like
+    # the sign-in form (per address and per email); a Fever api_key carries
+    # no email, so Fever is limited per address.
+    "reader_login_failed": "20/m/ip,5/5m/key",
+    "reader_fever_failed": "20/m/ip",
 }
 # OpenID Connect providers are configured in the admin (Social applications).
 
@@ -398,6 +404,11 @@ FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
 FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
+
+# --- Reading apps (feeds.reader) --------------------------------------------
+# Entries published more than this many days ago count as read, so a new
+# member (or one back from a long holiday) does not face thousands of unread.
+READER_UNREAD_DAYS = env.int("READER_UNREAD_DAYS", default=30)
 
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).

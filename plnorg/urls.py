@@ -84,6 +84,7 @@ urlpatterns = [
     path("accounts/", include("members.allauth_urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),
+    path("", include("feeds.reader.urls")),
     path("", include("workshops.urls")),
     # Admins sign in through allauth like everyone (so MFA applies), never
     # through the admin's own password form.
