@@ -286,3 +286,23 @@ def test_an_id_nobody_can_see_is_left_alone(world, fever):
     assert body["saved_item_ids"] == ""
     assert chosen["items"] == []
     assert not SavedEntry.objects.filter(entry=private).exists()
+
+
+def test_items_run_the_same_queries_for_one_item_and_many(world, fever):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, _made = fever
+    Entry.objects.exclude(pk=world["toot1"].pk).delete()
+
+    def queries() -> int:
+        client.json("items", "unread_item_ids")
+        with CaptureQueriesContext(connection) as captured:
+            client.json("items", "unread_item_ids")
+        return len(captured.captured_queries)
+
+    one = queries()
+    for i in range(40):
+        EntryFactory(feed=world["blog"], title=f"Many {i}", published_at=timezone.now() - timedelta(minutes=i))
+
+    assert queries() == one

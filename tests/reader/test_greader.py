@@ -476,10 +476,12 @@ def test_oversized_item_lists_are_refused(world, dora_app):
     ids = [("i", str(n)) for n in range(1, 1002)]
 
     contents = reader.post("reader/api/0/stream/items/contents", ids)
+    by_get = reader.get("reader/api/0/stream/items/contents", ids)
     edit = reader.post("reader/api/0/edit-tag", [*ids, ("a", "user/-/state/com.google/read")])
 
-    assert contents.content == edit.content == b"Bad Request: at most 1000 items per request.\n"
-    assert contents.status_code == edit.status_code == 400
+    assert contents.content == by_get.content == edit.content == b"Bad Request: at most 1000 items per request.\n"
+    assert contents.status_code == by_get.status_code == edit.status_code == 400
+    assert not ReadMark.objects.filter(member=world["dora"]).exists()
 
 
 def test_mark_all_as_read_of_a_label_up_to_ts(world, dora_app):
@@ -671,3 +673,38 @@ def test_hidden_paused_and_private_entries_never_reach_the_api(world, dora_app):
 
     assert titles(body) == ["On-call without tears", "Error budgets", "An old post"]
     assert [s["title"] for s in subscriptions] == ["Reliability Weekly"]
+
+
+# --- Query counts: one item or many, the same queries ------------------------------------------
+
+
+def _queries(reader: GoogleReader, path: str, params: dict | None = None) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reader.get(path, params)  # warm: the app password's last-used time is written at most every 5 minutes
+    with CaptureQueriesContext(connection) as captured:
+        assert reader.get(path, params).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_lists_run_the_same_queries_for_one_item_and_many(world, dora_app):
+    reader = dora_app["reader"]
+    Entry.objects.exclude(pk=world["toot1"].pk).delete()
+    calls = [
+        ("reader/api/0/stream/contents/user/-/state/com.google/reading-list", {"n": 100}),
+        ("reader/api/0/stream/items/ids", {"s": "user/-/state/com.google/reading-list", "n": 100}),
+        ("reader/api/0/subscription/list", None),
+        ("reader/api/0/unread-count", None),
+        ("reader/api/0/tag/list", None),
+    ]
+    one = [_queries(reader, path, params) for path, params in calls]
+    for i in range(40):
+        feed = FeedFactory(title=f"More {i}")
+        Subscription.objects.create(member=world["chen"], feed=feed, kind="source", is_shared=True, topics=[f"t{i}"])
+        EntryFactory(feed=feed, title=f"Many {i}", published_at=timezone.now() - timedelta(minutes=i))
+        EntryFactory(feed=world["account"], title=f"Toot {i}", published_at=timezone.now() - timedelta(minutes=i))
+
+    many = [_queries(reader, path, params) for path, params in calls]
+
+    assert one == many

@@ -250,3 +250,22 @@ def test_the_window_follows_the_setting(world, settings):
     settings.READER_UNREAD_DAYS = 60
 
     assert unread_titles(world["dora"])[-1] == "An old post"
+
+
+def test_the_nightly_task_compacts_every_member_with_read_exceptions(world):
+    from feeds.reader.tasks import compact_read_state
+
+    dora = world["dora"]
+    mark(dora, world["old"], read=False)
+    for key in ("post2", "toot2"):
+        mark(dora, world[key])
+    before = unread_titles(dora)
+    with_exceptions = ReadMark.objects.filter(is_read=True).values("member_id").distinct().count()
+
+    assert compact_read_state() == with_exceptions  # the demo employee's too
+
+    # post2 and toot2 were the oldest entries in the window: the marker moved
+    # past them, their exceptions are gone; the entry kept unread stays so.
+    assert ReadMarker.objects.get(member=dora).read_through_id == world["post1"].pk - 1
+    assert marks(dora) == {"An old post": False}
+    assert unread_titles(dora) == before

@@ -26,6 +26,7 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -61,32 +62,39 @@ class Category:
         return f"user/-/label/{self.label}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReaderFeed:
-    feed: Feed
+    """A feed as the apps list it (plain values: the catalog makes thousands)."""
+
+    pk: int
+    title: str
+    url: str
+    site_url: str
+    last_updated_at: datetime | None
     mine: bool
-    categories: list[Category] = field(default_factory=list)
+    categories: tuple[Category, ...]
 
     @property
     def stream_id(self) -> str:
-        return f"feed/{self.feed.pk}"
+        return f"feed/{self.pk}"
 
 
 @dataclass
 class Catalog:
-    """Every feed and category one member's reading apps list."""
+    """Every category one member's reading apps list, the categories of each
+    feed, and (``catalog_for(with_feeds=True)``) the feeds themselves."""
 
-    feeds: list[ReaderFeed]
     categories: list[Category]
+    labels_of: dict[int, tuple[Category, ...]]  # feed id -> its categories
+    feeds: list[ReaderFeed] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.by_feed = {rf.feed.pk: rf for rf in self.feeds}
         self.by_label = {c.label: c for c in self.categories}
         self.by_group = {c.group_id: c for c in self.categories}
         members: dict[str, set[int]] = defaultdict(set)
-        for rf in self.feeds:
-            for category in rf.categories:
-                members[category.label].add(rf.feed.pk)
+        for feed_id, categories in self.labels_of.items():
+            for category in categories:
+                members[category.label].add(feed_id)
         self.feed_ids_of = dict(members)
 
     def feed_ids(self, category: Category) -> set[int]:
@@ -101,80 +109,85 @@ def _topic_group(topic: str, taken: set[int]) -> int:
     return group
 
 
-@dataclass
-class _Labels:
-    """Per feed: topics, teams (id, name) and whether it is the member's own."""
-
-    topics: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
-    teams: dict[int, set[tuple[int, str]]] = field(default_factory=lambda: defaultdict(set))
-    mine: set[int] = field(default_factory=set)
-
-
-def _labels(*, shared: QuerySet[Subscription], own: QuerySet[Subscription]) -> _Labels:
-    labels = _Labels()
-    for feed_id, topics, team_id, team_name in shared.values_list(
-        "feed_id", "topics", "member__team_id", "member__team__name"
-    ):
-        labels.topics[feed_id].update(str(t) for t in topics or [] if t)
-        if team_id:
-            labels.teams[feed_id].add((team_id, team_name))
-    for feed_id, topics in own.values_list("feed_id", "topics"):
-        labels.mine.add(feed_id)
-        labels.topics[feed_id].update(str(t) for t in topics or [] if t)
-    return labels
-
-
 MY_PLN_CATEGORY = Category(label=MY_PLN, kind="mine", group_id=MY_PLN_GROUP)
 
 
-def _team_category(team_id: int, name: str) -> Category:
-    return Category(label=TEAM_PREFIX + name, kind="team", group_id=2 * team_id)
-
-
-def _categories_of(labels: _Labels, feed_id: int, topic_categories: dict[str, Category]) -> list[Category]:
-    """My PLN first, then topics, then teams, each alphabetically."""
-    categories = [MY_PLN_CATEGORY] if feed_id in labels.mine else []
-    categories += [topic_categories[t] for t in sorted(labels.topics.get(feed_id, ()))]
-    categories += sorted((_team_category(t, n) for t, n in labels.teams.get(feed_id, ())), key=lambda c: c.label)
-    return categories
-
-
-def catalog_for(member: Member) -> Catalog:
-    """Three queries: the stream's shared subscriptions, the member's own
-    (not hidden by moderation), and their feeds."""
-    labels = _labels(
-        shared=Subscription.objects.shared(),
-        own=Subscription.objects.filter(member=member, feed__hidden_at__isnull=True),
-    )
-    feeds = Feed.objects.filter(pk__in=set(labels.topics) | labels.mine).only(
-        "title", "url", "site_url", "platform", "last_success_at", "last_fetched_at"
-    )
-    teams = {pair for pairs in labels.teams.values() for pair in pairs}
-    taken = {MY_PLN_GROUP, *(2 * team_id for team_id, _name in teams)}
-    topic_categories = {}
-    for topic in sorted({t for topics in labels.topics.values() for t in topics}):
-        group = _topic_group(topic, taken)
+def _labels_of(
+    *, shared: QuerySet[Subscription], own: QuerySet[Subscription], topic_groups: bool
+) -> tuple[dict[int, tuple[Category, ...]], list[Category]]:
+    """Each feed's categories (My PLN first, then topics, then teams, each
+    alphabetically) and every category, from two queries."""
+    topics: dict[int, set[str]] = defaultdict(set)
+    teams: dict[int, set[int]] = defaultdict(set)
+    team_categories: dict[int, Category] = {}
+    for feed_id, feed_topics, team_id, team_name in shared.values_list(
+        "feed_id", "topics", "member__team_id", "member__team__name"
+    ):
+        topics[feed_id].update(str(t) for t in feed_topics or () if t)
+        if team_id:
+            teams[feed_id].add(team_id)
+            if team_id not in team_categories:
+                team_categories[team_id] = Category(label=TEAM_PREFIX + team_name, kind="team", group_id=2 * team_id)
+    mine = set()
+    for feed_id, feed_topics in own.values_list("feed_id", "topics"):
+        mine.add(feed_id)
+        topics[feed_id].update(str(t) for t in feed_topics or () if t)
+    taken = {MY_PLN_GROUP, *(c.group_id for c in team_categories.values())}
+    topic_categories: dict[str, Category] = {}
+    for topic in sorted({t for feed_topics in topics.values() for t in feed_topics}):
+        group = _topic_group(topic, taken) if topic_groups else 0
         taken.add(group)
         topic_categories[topic] = Category(label=topic, kind="topic", group_id=group)
-    listed = [
-        ReaderFeed(feed=feed, mine=feed.pk in labels.mine, categories=_categories_of(labels, feed.pk, topic_categories))
-        for feed in feeds
-    ]
-    listed.sort(key=lambda rf: (not rf.mine, rf.feed.display_title.lower(), rf.feed.pk))
-    categories = ([MY_PLN_CATEGORY] if labels.mine else []) + list(topic_categories.values())
-    categories += sorted((_team_category(t, n) for t, n in teams), key=lambda c: c.label.lower())
-    return Catalog(feeds=listed, categories=categories)
+    labels_of = {}
+    for feed_id in topics.keys() | mine:
+        labels = [MY_PLN_CATEGORY] if feed_id in mine else []
+        labels += [topic_categories[t] for t in sorted(topics.get(feed_id, ()))]
+        labels += sorted((team_categories[t] for t in teams.get(feed_id, ())), key=lambda c: c.label)
+        labels_of[feed_id] = tuple(labels)
+    categories = ([MY_PLN_CATEGORY] if mine else []) + list(topic_categories.values())
+    categories += sorted(team_categories.values(), key=lambda c: c.label.lower())
+    return labels_of, categories
 
 
-def item_categories(member: Member, feed_ids: set[int]) -> dict[int, list[Category]]:
+def catalog_for(member: Member, *, with_feeds: bool = True) -> Catalog:
+    """The stream's shared subscriptions and the member's own (not hidden
+    by moderation): two queries, and one more for the feeds themselves."""
+    labels_of, categories = _labels_of(
+        shared=Subscription.objects.shared(),
+        own=Subscription.objects.filter(member=member, feed__hidden_at__isnull=True),
+        topic_groups=True,
+    )
+    catalog = Catalog(categories=categories, labels_of=labels_of)
+    if with_feeds:
+        rows = Feed.objects.filter(pk__in=list(labels_of)).values_list(
+            "pk", "title", "url", "site_url", "last_success_at", "last_fetched_at"
+        )
+        feeds = [
+            ReaderFeed(
+                pk=pk,
+                title=title or urlsplit(url).hostname or url,  # as Feed.display_title
+                url=url,
+                site_url=site_url or url,
+                last_updated_at=success or fetched,
+                mine=bool(labels_of[pk]) and labels_of[pk][0] is MY_PLN_CATEGORY,
+                categories=labels_of[pk],
+            )
+            for pk, title, url, site_url, success, fetched in rows
+        ]
+        feeds.sort(key=lambda rf: (not rf.mine, rf.title.lower(), rf.pk))
+        catalog.feeds = feeds
+    return catalog
+
+
+def item_categories(member: Member, feed_ids: set[int]) -> dict[int, tuple[Category, ...]]:
     """The categories of a page's feeds only (two queries), for items: the
     labels ``catalog_for`` gives those feeds, without building the rest."""
-    labels = _labels(
+    labels_of, _categories = _labels_of(
         shared=Subscription.objects.shared().filter(feed_id__in=feed_ids),
         own=Subscription.objects.filter(member=member, feed_id__in=feed_ids),
+        topic_groups=False,
     )
-    topics = {t: Category(label=t, kind="topic", group_id=0) for ts in labels.topics.values() for t in ts}
-    return {feed_id: _categories_of(labels, feed_id, topics) for feed_id in feed_ids}
+    return {feed_id: labels_of.get(feed_id, ()) for feed_id in feed_ids}
 
 
 # --- Scopes: which entries a stream id means ---------------------------------------

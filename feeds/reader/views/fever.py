@@ -134,20 +134,20 @@ def _call(request: HttpRequest, member) -> dict:
     wrote = _mark(request, member) if _asked(request, "mark") else None
     catalog: Catalog | None = None
     if _asked(request, "groups") or _asked(request, "feeds"):
-        catalog = catalog_for(member)
+        catalog = catalog_for(member, with_feeds=_asked(request, "feeds"))
     if _asked(request, "groups"):
         body["groups"] = [{"id": c.group_id, "title": c.label} for c in catalog.categories]
         body["feeds_groups"] = _feeds_groups(catalog)
     if _asked(request, "feeds"):
         body["feeds"] = [
             {
-                "id": rf.feed.pk,
+                "id": rf.pk,
                 "favicon_id": FAVICON_ID,
-                "title": rf.feed.display_title,
-                "url": rf.feed.url,
-                "site_url": rf.feed.site_url or rf.feed.url,
+                "title": rf.title,
+                "url": rf.url,
+                "site_url": rf.site_url,
                 "is_spark": 0,
-                "last_updated_on_time": _unix(rf.feed.last_success_at or rf.feed.last_fetched_at),
+                "last_updated_on_time": _unix(rf.last_updated_at),
             }
             for rf in catalog.feeds
         ]
@@ -263,9 +263,9 @@ def _mark(request: HttpRequest, member) -> str:
     if kind == "group" and target == 0:
         entries_mark_all_read(member=member, entries=None, bound=bound)
         return kind
-    catalog = catalog_for(member)
+    catalog = catalog_for(member, with_feeds=False)
     if kind == "feed":
-        if target not in catalog.by_feed:
+        if target not in catalog.labels_of:
             raise BadRequest(_("Unknown feed %(id)d.") % {"id": target})
         scope = visible.filter(feed_id=target)
     else:
