@@ -182,3 +182,37 @@ def test_deleting_the_account_deletes_read_state_and_app_passwords(world):
     assert not AppPassword.objects.filter(member_id=member_pk).exists()
     assert not ReadMark.objects.filter(member_id=member_pk).exists()
     assert not ReadMarker.objects.filter(member_id=member_pk).exists()
+
+
+# --- The Django admin --------------------------------------------------------------------------------
+
+
+def test_admins_browse_app_passwords_without_their_hashes_and_revoke_them(world, client_as):
+    made = app_password_create(member=world["dora"], name="Reeder")
+    admin = client_as("admin")
+    changelist = reverse("admin:reader_apppassword_changelist")
+
+    listing = admin.get(changelist)
+    page = admin.get(reverse("admin:reader_apppassword_change", args=[made.app_password.pk]))
+    add = admin.get(reverse("admin:reader_apppassword_add"))
+    revoked = admin.post(changelist, {"action": "revoke", "_selected_action": [made.app_password.pk]}, follow=True)
+
+    assert listing.status_code == page.status_code == 200
+    assert "Reeder" in text_of(listing)
+    for response in (listing, page):
+        assert made.app_password.secret_hash not in response.text
+        assert made.app_password.fever_key_hash not in response.text
+    assert add.status_code == 403
+    assert "Revoked 1 app password." in text_of(revoked)
+    assert AppPassword.objects.get(pk=made.app_password.pk).revoked_at is not None
+    event = AuditEvent.objects.get(action="reader.app_password_revoked")
+    assert (event.actor_email, event.after["reason"]) == ("admin@example.com", "admin")
+
+
+def test_admins_browse_read_markers(world, client_as):
+    signed_in(world["dora"]).post(reverse("reader:mark_all_read"), {"newest": "1"})
+
+    listing = client_as("admin").get(reverse("admin:reader_readmarker_changelist"), {"q": "dora@example.org"})
+
+    assert listing.status_code == 200
+    assert "Dora" in text_of(listing)
