@@ -43,7 +43,7 @@ def _populate(*, members: int, team_size: int, entries: int, days: int, seed: in
     from django.db import transaction
 
     from members.models import Member, Team, User
-    from workshops.models import ClockPolicy, TimeEntry
+    from workshops.clock.models import ClockPolicy, TimeEntry
 
     rng = random.Random(seed)
     password = make_password("bench")

@@ -152,7 +152,7 @@ def _populate_time(*, people, time_entries: int) -> None:
 
     from django.db import connection
 
-    from workshops.models import ClockPolicy
+    from workshops.clock.models import ClockPolicy
 
     ClockPolicy.objects.create(team=None, weekly_allowance_minutes=120, hourly_cost=Decimal("60.00"))
     ids = [p.pk for p in people]
@@ -258,8 +258,8 @@ def main() -> int:
         from django.test import Client
         from django.urls import reverse
 
-        from plnorg.models import DashboardSnapshot
-        from plnorg.tasks import refresh_dashboard
+        from plnorg.dashboard.models import DashboardSnapshot
+        from plnorg.dashboard.tasks import refresh_dashboard
 
         settings.ROOT_URLCONF = "bench.stream"  # the product's URLs plus the floor view
         settings.MFA_REQUIRED_FOR_PRIVILEGED = False

@@ -114,7 +114,7 @@ def main() -> int:
             f"data: {size['members']} members, {size['feeds']} feeds, {size['per_member']} shared sources each "
             f"({time.perf_counter() - started:.1f} s to insert)"
         )
-        from plnorg.introductions import connectors_compute, suggestions_compute
+        from plnorg.introductions.services.suggestions import connectors_compute, suggestions_compute
 
         rss_before = _rss_mb()
         started = time.perf_counter()

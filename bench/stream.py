@@ -60,7 +60,7 @@ def __getattr__(name: str):
     if name == "urlpatterns":
         from django.urls import path
 
-        from plnorg import permissions as perm
+        from core import permissions as perm
         from plnorg.urls import urlpatterns as product
 
         if FLOOR_NAME not in perm.PERMISSIONS:

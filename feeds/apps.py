@@ -9,6 +9,3 @@ class FeedsConfig(AppConfig):
         from . import lifecycle
 
         lifecycle.register()
-        from . import lifecycle_curation
-
-        lifecycle_curation.register()

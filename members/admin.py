@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
@@ -7,10 +5,12 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from plnorg.admin_base import RevokeOnlyAdmin
+from core.admin import DateHierarchyBounded, RevokeOnlyAdmin
+from core.spreadsheets import csv_writer
 
 from . import audit
-from .models import AuditEvent, Introduction, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
+from .models import AuditEvent, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
+from .outbox import email_mark_delivered, email_resend
 
 
 def token_hint(token: str) -> str:
@@ -121,10 +121,39 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox. An "unknown" email was interrupted mid-send and may or may
+    not have arrived (members/outbox.py): it is resent only by the action,
+    after checking with the recipient or the mail server's log."""
+
     list_display = ["created_at", "to", "kind", "status", "attempts", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "idempotency_key"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["resend", "mark_delivered"]
+
+    @admin.action(description=_("Resend the selected unknown or failed emails (same Message-ID)"))
+    def resend(self, request, queryset):
+        emails = list(queryset)
+        resent = sum(email_resend(email=email, request=request) for email in emails)
+        if resent:
+            messages.success(request, _("%(n)d email(s) will be sent again.") % {"n": resent})
+        if skipped := len(emails) - resent:
+            messages.warning(
+                request,
+                _("%(n)d email(s) were left as they are: only unknown or failed emails can be resent.")
+                % {"n": skipped},
+            )
+
+    @admin.action(description=_("Mark the selected unknown emails as delivered (no resend)"))
+    def mark_delivered(self, request, queryset):
+        emails = list(queryset)
+        marked = sum(email_mark_delivered(email=email, request=request) for email in emails)
+        if marked:
+            messages.success(request, _("%(n)d email(s) marked as delivered.") % {"n": marked})
+        if skipped := len(emails) - marked:
+            messages.warning(
+                request, _("%(n)d email(s) were left as they are: only unknown emails can be marked.") % {"n": skipped}
+            )
 
 
 ANALYTICS_FIELDS = ["connectors_enabled", "introduction_suggestions_enabled", "network_figures_enabled"]
@@ -171,7 +200,7 @@ class _Echo:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateHierarchyBounded, admin.ModelAdmin):
     """Read-only: admins browse, filter and export; nobody edits or deletes."""
 
     list_display = ["created_at", "actor_email", "action", "object_type", "object_repr", "ip"]
@@ -202,7 +231,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 def audit_csv_response(queryset) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     header = ["created_at", "actor", "action", "object_type", "object_id", "object", "before", "after", "ip"]
 
     def rows():
@@ -225,13 +254,6 @@ def audit_csv_response(queryset) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="plnorg-audit-log.csv"'
     return response
-
-
-@admin.register(Introduction)
-class IntroductionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "created_at"]
-    list_select_related = True
-    raw_id_fields = [f.name for f in Introduction._meta.fields if f.is_relation]
 
 
 class InvitationStateFilter(admin.SimpleListFilter):

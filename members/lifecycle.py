@@ -1,11 +1,11 @@
 """The members app's part of offboarding, data export and account deletion
-(registered with plnorg.lifecycle from MembersConfig.ready)."""
+(registered with core.lifecycle from MembersConfig.ready)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from plnorg.lifecycle import DataPart, register_data, register_offboarding
+from core.lifecycle import DataPart, register_data, register_exempt, register_offboarding
 
 
 def _offboard(*, member, actor=None, replacement=None, **kwargs) -> None:
@@ -68,4 +68,11 @@ def register() -> None:
             export=_export,
             delete=_delete,
         )
+    )
+    register_exempt(
+        {
+            "members.OutboundEmail": "Mail log; the user link is SET_NULL on deletion and rows are purged after 90 days.",
+            "members.Team": "Team.manager is an organization role; offboarding reassigns it.",
+            "members.AuditEvent": "Append-only audit log: actor is SET_NULL on deletion; actor_email is kept for accountability.",
+        }
     )

@@ -1,6 +1,7 @@
 """People: users, teams, member profiles, roles and the email outbox."""
 
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -135,9 +136,70 @@ class Team(models.Model):
             ancestor = ancestor.parent
 
 
+class TeamTree:
+    """The whole team tree, read in one query: each team's parent and manager.
+
+    The approval chain is defined here and only here (`approver_id`); the rule
+    for one member (`Member.approver_id`) and the list of the members a person
+    approves (`MemberQuerySet.approved_by`) both answer through it, at any
+    depth and without a query per level or per member. A cycle (which
+    `Team.clean` refuses, but old rows may hold) ends the walk."""
+
+    def __init__(self, rows: Iterable[tuple[int, int | None, int | None]]):
+        self.parent_of: dict[int, int | None] = {}
+        self.manager_of: dict[int, int | None] = {}
+        for team_id, parent_id, manager_id in rows:
+            self.parent_of[team_id] = parent_id
+            self.manager_of[team_id] = manager_id
+
+    @classmethod
+    def load(cls) -> "TeamTree":
+        return cls(Team.objects.order_by().values_list("pk", "parent_id", "manager_id"))
+
+    def lineage(self, team_id: int | None) -> list[int]:
+        """The team's id, then its parent's, up to the top team."""
+        chain: list[int] = []
+        while team_id is not None and team_id in self.parent_of and team_id not in chain:
+            chain.append(team_id)
+            team_id = self.parent_of[team_id]
+        return chain
+
+    def approver_id(self, *, team_id: int | None, user_id: int | None) -> int | None:
+        """Who approves the time of `user_id` in team `team_id`: the nearest
+        manager up the chain (the team's own first) who is not that person;
+        None: nobody above, an admin approves. So a manager's own time goes to
+        the next manager up, however many levels that is."""
+        for lineage_team_id in self.lineage(team_id):
+            manager_id = self.manager_of[lineage_team_id]
+            if manager_id is not None and manager_id != user_id:
+                return manager_id
+        return None
+
+    @property
+    def manager_ids(self) -> set[int]:
+        return {manager_id for manager_id in self.manager_of.values() if manager_id is not None}
+
+
 class MemberQuerySet(models.QuerySet):
     def active(self) -> "MemberQuerySet":
         return self.filter(user__is_active=True)
+
+    def approved_by(self, user_id: int, *, tree: TeamTree | None = None) -> "MemberQuerySet":
+        """The members whose approver (`TeamTree.approver_id`) is `user_id`.
+
+        Whoever manages no team in their own chain has the same approver as
+        everyone in their team, so whole teams are chosen by the tree; the few
+        members who manage a team in their chain (managers) are decided one
+        by one. Two small queries, whatever the depth or the head count."""
+        tree = tree or TeamTree.load()
+        teams = [team_id for team_id in tree.parent_of if tree.approver_id(team_id=team_id, user_id=None) == user_id]
+        mine, not_mine = set(), set()
+        for pk, team_id, member_user_id in self.model.objects.filter(user_id__in=tree.manager_ids).values_list(
+            "pk", "team_id", "user_id"
+        ):
+            approver = tree.approver_id(team_id=team_id, user_id=member_user_id)
+            (mine if approver == user_id else not_mine).add(pk)
+        return self.filter(models.Q(team_id__in=teams) | models.Q(pk__in=mine)).exclude(pk__in=not_mine)
 
 
 class Member(models.Model):
@@ -199,32 +261,32 @@ class Member(models.Model):
         if self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError({"time_zone": _("Unknown time zone.")})
 
-    def approver(self):
-        """Who approves this member's time: their team's manager, or, for the
-        manager themself, the parent team's manager; None means an admin."""
-        team = self.team
-        if team is None:
-            return None
-        if team.manager_id and team.manager_id != self.user_id:
-            return team.manager
-        parent = team.parent
-        while parent is not None:
-            if parent.manager_id and parent.manager_id != self.user_id:
-                return parent.manager
-            parent = parent.parent
-        return None
+    def approver_id(self, *, tree: TeamTree | None = None) -> int | None:
+        """Who approves this member's time (see `TeamTree.approver_id`): their
+        team's manager, or, for the manager themself, the next manager up;
+        None means an admin."""
+        return (tree or TeamTree.load()).approver_id(team_id=self.team_id, user_id=self.user_id)
+
+    def approver(self) -> "User | None":
+        approver_id = self.approver_id()
+        return None if approver_id is None else User.objects.get(pk=approver_id)
 
 
 class OutboundEmail(models.Model):
     """The email outbox. Each email is written here in the same transaction as
     the change that caused it and sent by a task, so a broker outage or a task
-    retry neither loses nor duplicates mail (idempotency_key is unique)."""
+    retry neither loses nor duplicates mail (idempotency_key is unique).
+
+    Sending is at most once (members/outbox.py): a send interrupted where the
+    server may have taken the message ends in UNKNOWN, never sent again unless
+    an admin chooses to."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown: interrupted mid-send, review before resending")
 
     to = models.EmailField(_("recipient"))
     user = models.ForeignKey(
@@ -348,132 +410,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
-
-
-class IntroductionQuerySet(models.QuerySet):
-    def involving(self, member: "Member") -> "IntroductionQuerySet":
-        return self.filter(models.Q(member_a=member) | models.Q(member_b=member))
-
-    def visible_to(self, user) -> "IntroductionQuerySet":
-        """The two members, the sender and admins may open an introduction."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.is_staff:
-            return self
-        return self.filter(models.Q(member_a__user=user) | models.Q(member_b__user=user) | models.Q(sender=user))
-
-
-class Introduction(models.Model):
-    """One person introducing two members to each other, with a note.
-
-    The pair is stored in id order (member_a.pk < member_b.pk) and is unique:
-    a pair is introduced at most once, so a declined introduction is never
-    repeated. Each side answers separately (accept or decline), and two weeks
-    after both accepted each is asked whether they met.
-    """
-
-    class Answer(models.TextChoices):
-        PENDING = "pending", _("Not answered yet")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-
-    class Met(models.TextChoices):
-        UNKNOWN = "", _("Not asked yet")
-        YES = "yes", _("Yes, we met")
-        NOT_YET = "not_yet", _("Not yet")
-        NO = "no", _("No")
-
-    member_a = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="introductions_as_a")
-    member_b = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="introductions_as_b")
-    sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="introductions_sent",
-        help_text=_("Who made the introduction (a leader from a suggestion, or any colleague)."),
-    )
-    from_suggestion = models.BooleanField(default=False, help_text=_("Sent from a computed suggestion."))
-    note = models.TextField(_("note"), max_length=2000, blank=True)
-    reason = models.CharField(
-        _("reason"), max_length=300, blank=True, help_text=_("Why they might meet, e.g. 'both follow X and Y'.")
-    )
-    crosses_teams = models.BooleanField(default=False, help_text=_("The two were in different teams when introduced."))
-    a_answer = models.CharField(max_length=10, choices=Answer.choices, default=Answer.PENDING)
-    b_answer = models.CharField(max_length=10, choices=Answer.choices, default=Answer.PENDING)
-    a_answered_at = models.DateTimeField(null=True, blank=True)
-    b_answered_at = models.DateTimeField(null=True, blank=True)
-    accepted_at = models.DateTimeField(null=True, blank=True, help_text=_("When the second side accepted."))
-    follow_up_sent_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When both were asked 'did you meet?' (once).")
-    )
-    a_met = models.CharField(max_length=8, choices=Met.choices, default=Met.UNKNOWN, blank=True)
-    b_met = models.CharField(max_length=8, choices=Met.choices, default=Met.UNKNOWN, blank=True)
-    met_at = models.DateTimeField(null=True, blank=True, help_text=_("When the first side said they met."))
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = IntroductionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("introduction")
-        verbose_name_plural = _("introductions")
-        constraints = [
-            models.UniqueConstraint(fields=["member_a", "member_b"], name="introduction_unique_pair"),
-            models.CheckConstraint(
-                condition=models.Q(member_a__lt=models.F("member_b")), name="introduction_pair_ordered"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member_a} ↔ {self.member_b}"
-
-    class State(models.TextChoices):
-        SENT = "sent", _("Waiting for both")
-        ACCEPTED_BY_ONE = "accepted_by_one", _("Accepted by one")
-        ACCEPTED = "accepted", _("Accepted by both")
-        DECLINED = "declined", _("Declined")
-        MET = "met", _("Met")
-
-    @property
-    def state(self) -> str:
-        answers = {self.a_answer, self.b_answer}
-        if self.Answer.DECLINED in answers:
-            return self.State.DECLINED
-        if answers == {self.Answer.ACCEPTED}:
-            return self.State.MET if self.met_at else self.State.ACCEPTED
-        if self.Answer.ACCEPTED in answers:
-            return self.State.ACCEPTED_BY_ONE
-        return self.State.SENT
-
-    @property
-    def state_label(self) -> str:
-        return self.State(self.state).label
-
-    @property
-    def both_accepted(self) -> bool:
-        return self.a_answer == self.b_answer == self.Answer.ACCEPTED
-
-    def side(self, member: "Member") -> str | None:
-        """ "a" or "b" for one of the pair, else None."""
-        if member is None:
-            return None
-        if member.pk == self.member_a_id:
-            return "a"
-        if member.pk == self.member_b_id:
-            return "b"
-        return None
-
-    def other(self, member: "Member") -> "Member":
-        return self.member_b if self.side(member) == "a" else self.member_a
-
-    def answer_of(self, member: "Member") -> str:
-        side = self.side(member)
-        return getattr(self, f"{side}_answer") if side else ""
-
-    def met_of(self, member: "Member") -> str:
-        side = self.side(member)
-        return getattr(self, f"{side}_met") if side else ""
 
 
 class InvitationQuerySet(models.QuerySet):

@@ -1,10 +1,13 @@
-"""Members pages: preferences, one-click unsubscribe, invitations, CSV import."""
+"""Members pages: preferences, one-click unsubscribe, invitations, CSV import,
+and the admin's sign-in (which is the site's)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from core.redirects import redirect_next, safe_next
 
 from .forms import PreferencesForm
 from .models import Member
@@ -34,7 +37,7 @@ def preferences(request):
     return render(request, "members/preferences.html", {"form": form, "member": member})
 
 
-# The one CSRF exemption of the site (plnorg.permissions.CSRF_EXEMPT_URL_NAMES):
+# The one CSRF exemption of the site (core.permissions.CSRF_EXEMPT_URL_NAMES):
 # mail clients POST "List-Unsubscribe=One-Click" (RFC 8058) with no cookies and
 # no session. The signed token in the URL is the credential, and all it can do
 # is turn one kind of optional email off.
@@ -142,3 +145,15 @@ def on_user_signed_up(sender, request, user, **kwargs):
     invitation = Invitation.objects.filter(token=token).first() if token else None
     if invitation is not None and invitation.is_usable and invitation.email.lower() == user.email.lower():
         accept(invitation=invitation, user=user)
+
+
+def admin_login(request):
+    """The admin's login form is replaced by the site's sign-in (with MFA)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    if request.user.is_authenticated:
+        return redirect_next(request, fallback="admin:index") if request.user.is_staff else redirect("home")
+    target = safe_next(request) or reverse("admin:index")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

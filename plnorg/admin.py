@@ -1,43 +1,8 @@
 from django.contrib import admin
 
-from .admin_base import ViewOnlyAdmin
-from .models import ConnectorStatus, DashboardSnapshot, Heartbeat, IntroductionComputation, IntroductionSuggestion
+from .models import Heartbeat
 
 
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "beat_at"]
-
-
-class ComputedAdmin(ViewOnlyAdmin):
-    """Rows written by periodic tasks (the dashboard snapshot, the
-    introductions computation): shown for diagnosis, never edited, and not
-    deleted here either (suggestions keep the introductions funnel's history;
-    the tasks rewrite the rest on their next run)."""
-
-
-@admin.register(DashboardSnapshot)
-class DashboardSnapshotAdmin(ComputedAdmin):
-    list_display = ["period", "computed_at", "duration_ms"]
-
-
-@admin.register(IntroductionComputation)
-class IntroductionComputationAdmin(ComputedAdmin):
-    list_display = ["kind", "computed_at", "duration_ms"]
-
-
-@admin.register(IntroductionSuggestion)
-class IntroductionSuggestionAdmin(ComputedAdmin):
-    list_display = ["member_a", "member_b", "score", "is_stranger", "is_current", "first_suggested_at", "computed_at"]
-    list_filter = ["is_current", "is_stranger"]
-    search_fields = ["member_a__display_name", "member_b__display_name"]
-    list_select_related = ["member_a", "member_b"]
-    show_full_result_count = False
-
-
-@admin.register(ConnectorStatus)
-class ConnectorStatusAdmin(ComputedAdmin):
-    list_display = ["member", "is_connector", "betweenness", "communities_spanned", "computed_at"]
-    list_filter = ["is_connector"]
-    search_fields = ["member__display_name"]
-    list_select_related = ["member"]

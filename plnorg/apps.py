@@ -16,6 +16,6 @@ class PlnorgConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_wal, dispatch_uid="plnorg-sqlite-wal")
-        from .introductions import register_lifecycle
+        from core.admin import admin_date_fields_bound
 
-        register_lifecycle()
+        admin_date_fields_bound()

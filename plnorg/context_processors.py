@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from members.services import user_roles
+from core.permissions import user_roles
 
 
 def site(request) -> dict:

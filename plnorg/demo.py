@@ -1,18 +1,12 @@
 """`seed_demo`: an example organization, idempotent. Each app adds its part."""
 
-from feeds.demo import seed_feeds
-from feeds.demo_curation import seed_curation
+from feeds.demo import seed_curation, seed_feeds
 from feeds.reader.demo import seed_reader
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
-from workshops.demo import seed_workshops
-from workshops.demo_clock import seed_clock
+from workshops.clock.demo import seed_clock
+from workshops.demo import seed_attendance_time, seed_workshops
 
-from .introductions_demo import seed_introductions
-
-# A string only one member's private feeds contain: no page but that member's
-# own may ever show it (the consent checks search every page for it).
-CONSENT_CANARY = "zz-canary-7f3a9"
-CANARY_OWNER = "victor"
+from .introductions.demo import seed_introductions
 
 
 def demo_seed(*, stdout=None) -> dict:
@@ -22,11 +16,12 @@ def demo_seed(*, stdout=None) -> dict:
     seed_reader(members)
     seed_workshops(members)
     seed_clock(members)
+    seed_attendance_time(members)
     # Each app adds its part here, in dependency order (members -> feeds ->
-    # workshops -> plnorg), each idempotent.
+    # workshops, clock -> the plnorg apps), each idempotent.
     seed_introductions(members)
     # Last: the leaders' dashboard reads precomputed snapshots.
-    from .dashboard import dashboard_refresh
+    from .dashboard.services import dashboard_refresh
 
     dashboard_refresh()
     return {"members": members}

@@ -1,10 +1,11 @@
 """Prometheus metrics at /metrics, protected by a bearer token (METRICS_TOKEN).
 
-Request latency is measured in each web process (set PROMETHEUS_MULTIPROC_DIR
-when gunicorn runs several workers so their samples are combined). Figures
+Request latency is measured in each web process by core.observability (set
+PROMETHEUS_MULTIPROC_DIR when gunicorn runs several workers so their samples
+are combined). Figures
 that live in the database or the broker (fetches by outcome, queue depth, beat
-heartbeat age, outbox backlog) are read at scrape time, so every web process
-reports the same truth whatever process did the work.
+heartbeat age, outbox backlog, the dashboard snapshots' age) are read at scrape
+time, so every web process reports the same truth whatever process did the work.
 """
 
 from __future__ import annotations
@@ -16,21 +17,10 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-REQUEST_LATENCY = Histogram(
-    "plnorg_request_duration_seconds",
-    "Time to answer a request, by route and status class.",
-    ["route", "status"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
-
-
-def observe_request(request, response, seconds: float) -> None:
-    match = getattr(request, "resolver_match", None)
-    route = match.view_name if match else "unresolved"
-    REQUEST_LATENCY.labels(route=route, status=f"{response.status_code // 100}xx").observe(seconds)
+from core.observability import REQUEST_LATENCY
 
 
 class DatabaseCollector:
@@ -50,12 +40,35 @@ class DatabaseCollector:
         yield fetches
         backlog = OutboundEmail.objects.filter(status__in=["pending", "sending"]).count()
         yield GaugeMetricFamily("plnorg_outbox_backlog", "Emails waiting to be sent.", value=backlog)
+        unknown = OutboundEmail.objects.filter(status=OutboundEmail.Status.UNKNOWN).count()
+        yield GaugeMetricFamily(
+            "plnorg_outbox_unknown",
+            "Emails interrupted mid-send (delivered or not): review and resend them in the admin.",
+            value=unknown,
+        )
         depth = queue_depth()
         if depth is not None:
             yield GaugeMetricFamily("plnorg_queue_depth", "Tasks waiting in the Celery queue.", value=depth)
         age = beat_age_seconds()
         if age is not None:
             yield GaugeMetricFamily("plnorg_beat_heartbeat_age_seconds", "Seconds since beat last ran.", value=age)
+        yield dashboard_ages()
+
+
+def dashboard_ages() -> GaugeMetricFamily:
+    """Age of each period's dashboard snapshot: it grows past an hour (two
+    refreshes) only when the refresh fails or does not run."""
+    from .health import dashboard_snapshot_times
+
+    now = timezone.now()
+    ages = GaugeMetricFamily(
+        "plnorg_dashboard_snapshot_age_seconds",
+        "Seconds since the leaders' dashboard figures were computed, by period.",
+        labels=["period"],
+    )
+    for period, computed_at in dashboard_snapshot_times().items():
+        ages.add_metric([period], int((now - computed_at).total_seconds()))
+    return ages
 
 
 def beat_age_seconds() -> int | None:

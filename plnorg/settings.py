@@ -65,20 +65,28 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "csp",
-    # Our apps. Dependencies go one way: members <- feeds <- workshops <- plnorg.
+    # Our apps, bottom first. Dependencies go one way (an import-linter contract
+    # checks it): core <- members <- feeds <- workshops <- the plnorg apps <- plnorg.
+    # The order is also the order of each app's part in a member's data export.
+    "core",
     "members",
     "feeds",
     "feeds.reader",
     "workshops",
+    "workshops.clock",
+    "plnorg.introductions",
+    "plnorg.dashboard",
+    "plnorg.privacy",
+    "plnorg.home",
     "plnorg",
 ]
 
 MIDDLEWARE = [
-    "plnorg.observability.RequestIdMiddleware",
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "plnorg.middleware.DatabaseOutageMiddleware",
+    "core.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,7 +97,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.MemberTimezoneMiddleware",
     "members.middleware.MFARequiredMiddleware",
-    "plnorg.permissions.PermissionMapMiddleware",
+    "core.permissions.PermissionMapMiddleware",
 ]
 
 ROOT_URLCONF = "plnorg.urls"
@@ -134,7 +142,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 # A separate Redis (allkeys-lru). Exceptions are ignored so a cache outage
-# slows pages down but never breaks them (or login: plnorg.cache makes
+# slows pages down but never breaks them (or login: core.cache makes
 # cache.add, which allauth's rate limits lock with, fail open); sessions live
 # in the DB.
 CACHE_URL = env("CACHE_URL", default="")
@@ -142,7 +150,7 @@ CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="plnorg")
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "plnorg.cache.FailOpenRedisCache",
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
@@ -214,6 +222,10 @@ CELERY_TIMEZONE = "UTC"
 # An empty EMAIL_URL (as in .env.example) means console email too.
 EMAIL_CONFIG = env.email_url_config(env("EMAIL_URL", default="") or "consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may wait on the server: a stalled server ends the
+# send (marked "unknown" if the message was on its way, see members/outbox.py)
+# instead of holding a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="plnorg <plnorg@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -260,6 +272,14 @@ ACCOUNT_RATE_LIMITS = {
     "reader_login_failed": "20/m/ip,5/5m/key",
     "reader_fever_failed": "20/m/ip",
 }
+# The client's address, for the per-address rate limits above and the audit
+# log (members.audit.client_ip asks allauth the same way). Behind the TLS proxy
+# every request comes from the proxy; the client is the address our own
+# proxies appended to X-Forwarded-For. TRUSTED_PROXY_COUNT is how many proxies
+# of ours stand in front of gunicorn: the client is that many addresses from
+# the right, and whatever the client itself put in the header further left is
+# ignored. 0 (no proxy): X-Forwarded-For is ignored, the socket peer is the client.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # OpenID Connect providers are configured in the admin (Social applications).
 
 # Two-factor authentication (allauth.mfa): TOTP and recovery codes. Required
@@ -306,10 +326,10 @@ def uploads_storage(
     one is named. A function so tests can build exactly what production uses."""
     if not s3_bucket:
         # Removes a half-written file and says so when the disk is full.
-        return {"BACKEND": "plnorg.storage.SafeFileSystemStorage"}
+        return {"BACKEND": "core.storage.filesystem.SafeFileSystemStorage"}
     return {
         # django-storages' S3Storage that says so when the bucket is unreachable.
-        "BACKEND": "plnorg.storage_s3.SafeS3Storage",
+        "BACKEND": "core.storage.s3.SafeS3Storage",
         "OPTIONS": {
             "bucket_name": s3_bucket,
             # Empty values fall back to boto3's own lookup (AWS_* variables, an
@@ -404,6 +424,10 @@ FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
 FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
+# Feed discovery (a member adds a site, and its page and announced feeds are
+# read) runs inside the web request: everything it fetches shares this one
+# budget, well under gunicorn's 30-second worker timeout.
+DISCOVERY_DEADLINE_SECONDS = env.float("DISCOVERY_DEADLINE_SECONDS", default=8.0)
 
 # --- Reading apps (feeds.reader) --------------------------------------------
 # Entries published more than this many days ago count as read, so a new
@@ -431,10 +455,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "plnorg.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "plnorg.observability.JsonFormatter"},
+        "json": {"()": "core.observability.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

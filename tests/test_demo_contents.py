@@ -27,12 +27,13 @@ from feeds.models import (
 )
 from feeds.network import network_figures_compute
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email
-from members.models import FACILITATORS, LEADERS, Introduction, Member, Team, User
-from plnorg.models import DashboardSnapshot, IntroductionSuggestion
+from members.models import FACILITATORS, LEADERS, Member, Team, User
+from plnorg.dashboard.models import DashboardSnapshot
+from plnorg.introductions.models import Introduction, IntroductionSuggestion
 from tests.pages import text_of
+from workshops.clock.models import ClockPolicy, TimeEntry, TimeEntryHistory
 from workshops.models import (
     Attendance,
-    ClockPolicy,
     Feedback,
     Registration,
     RegistrationEvent,
@@ -41,7 +42,6 @@ from workshops.models import (
     Workshop,
     WorkshopSession,
 )
-from workshops.models.clock import TimeEntry, TimeEntryHistory
 
 pytestmark = pytest.mark.django_db
 

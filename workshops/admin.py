@@ -103,6 +103,3 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-from . import admin_clock  # noqa: E402,F401  (time on the clock)

@@ -2,7 +2,9 @@
 (the latest two weeks ago), upcoming ones with registrations and a waitlist,
 a draft, and a small library. Idempotent: a workshop whose title exists is
 left as it is; the follow-up dates of attendees' subscriptions (FOLLOW_UPS)
-are set again on every run, adding no row."""
+are set again on every run, adding no row. `seed_attendance_time` then gives
+the attended sessions their time on the clock, as marking attendance does
+(kept in step by the clock service, never duplicated)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from django.utils import timezone
 
 from feeds.demo import DEMO_FEEDS
 from feeds.models import Subscription
-from members.models import Member
+from members.models import Member, User
 
+from .clock.services import time_entry_record_attendance
 from .models import Attendance, Feedback, Registration, RegistrationEvent, Resource, Topic, Workshop, WorkshopSession
 
 TOPICS = [
@@ -320,3 +323,19 @@ def seed_workshops(members: dict[str, Member]) -> dict[str, Workshop]:
     result["podcasts"] = workshop
     _follow_ups(members)
     return result
+
+
+@transaction.atomic
+def seed_attendance_time(members: dict[str, Member]) -> None:
+    """What marking attendance does: one approved Workshop entry per attended
+    session (the minutes recorded for a partial one), through the clock
+    service. Runs after the clock's demo (its policies)."""
+    admin = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
+    marks = Attendance.objects.filter(
+        registration__member__in=list(members.values()),
+        status__in=[Attendance.Status.ATTENDED, Attendance.Status.PARTIAL],
+    ).select_related("registration__member__team", "registration__workshop", "session__workshop", "marked_by")
+    for mark in marks.order_by("session__starts_at", "pk"):
+        time_entry_record_attendance(
+            registration=mark.registration, session=mark.session, minutes=mark.minutes, actor=mark.marked_by or admin
+        )

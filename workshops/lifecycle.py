@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from plnorg.lifecycle import DataPart, register_data, register_offboarding
+from core.lifecycle import DataPart, register_data, register_offboarding
 
 from .models import Attendance, CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial
 
@@ -129,20 +129,5 @@ def register() -> None:
             ),
             export=workshops_export,
             delete=workshops_delete,
-        )
-    )
-    from .lifecycle_clock import clock_delete, clock_export
-
-    register_data(
-        DataPart(
-            name="clock",
-            models=(
-                "workshops.TimeEntry",
-                "workshops.TimeEntryHistory",
-                "workshops.ClockTimer",
-                "workshops.ClockWeekLock",
-            ),
-            export=clock_export,
-            delete=clock_delete,
         )
     )

@@ -13,10 +13,3 @@ def send_reminders() -> int:
 @shared_task(name="workshops.close_finished_workshops")
 def close_finished_workshops() -> int:
     return workshops_close_finished()
-
-
-@shared_task(name="workshops.cap_overdue_timers")
-def cap_overdue_timers() -> int:
-    from .services.clock import timers_cap_overdue
-
-    return timers_cap_overdue()

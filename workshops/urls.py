@@ -1,8 +1,9 @@
 from django.urls import path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
-from . import urls_clock, views, views_manage
+from .clock import urls as clock_urls
+from .views import facilitator, member
 
 app_name = "workshops"
 
@@ -171,42 +172,42 @@ perm.register(
 )
 
 urlpatterns = [
-    path("workshops/", views.workshop_list, name="list"),
-    path("workshops/mine/", views.my_workshops, name="mine"),
-    path("workshops/resources/", views.resource_list, name="resources"),
-    path("workshops/resources/new/", views_manage.resource_create, name="resource_create"),
-    path("workshops/resources/<int:pk>/file/", views.resource_file, name="resource_file"),
-    path("workshops/resources/<int:pk>/remove/", views_manage.resource_remove, name="resource_remove"),
-    path("workshops/feedback-summary/", views.feedback_summary, name="feedback_summary"),
-    path("workshops/calendar/reset/", views.calendar_reset, name="calendar_reset"),
-    path("workshops/calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
-    path("workshops/materials/<int:pk>/file/", views.material_file, name="material_file"),
-    path("workshops/manage/", views_manage.manage_list, name="manage"),
-    path("workshops/new/", views_manage.workshop_create, name="create"),
-    path("workshops/<int:pk>/", views.workshop_detail, name="detail"),
-    path("workshops/<int:pk>/register/", views.register, name="register"),
-    path("workshops/<int:pk>/cancel-registration/", views.cancel_registration, name="cancel_registration"),
-    path("workshops/<int:pk>/calendar.ics", views.workshop_calendar, name="ics"),
-    path("workshops/<int:pk>/feedback/", views.feedback, name="feedback"),
-    path("workshops/<int:pk>/edit/", views_manage.workshop_edit, name="edit"),
-    path("workshops/<int:pk>/publish/", views_manage.publish, name="publish"),
-    path("workshops/<int:pk>/cancel/", views_manage.cancel, name="cancel"),
-    path("workshops/<int:pk>/duplicate/", views_manage.duplicate, name="duplicate"),
-    path("workshops/<int:pk>/roster/", views_manage.roster, name="roster"),
-    path("workshops/<int:pk>/roster.csv", views_manage.roster_csv, name="roster_csv"),
-    path("workshops/<int:pk>/roster/add/", views_manage.register_other, name="register_other"),
-    path("workshops/<int:pk>/roster/<int:registration_pk>/approve/", views_manage.approve, name="approve"),
-    path("workshops/<int:pk>/roster/<int:registration_pk>/cancel/", views_manage.roster_cancel, name="roster_cancel"),
-    path("workshops/<int:pk>/sessions/<int:session_pk>/attendance/", views_manage.attendance, name="attendance"),
-    path("workshops/<int:pk>/feedback/answers/", views_manage.feedback_results, name="feedback_results"),
-    path("workshops/<int:pk>/follow-up/", views_manage.follow_up_view, name="follow_up"),
-    path("workshops/<int:pk>/materials/", views_manage.materials, name="materials"),
+    path("workshops/", member.workshop_list, name="list"),
+    path("workshops/mine/", member.my_workshops, name="mine"),
+    path("workshops/resources/", member.resource_list, name="resources"),
+    path("workshops/resources/new/", facilitator.resource_create, name="resource_create"),
+    path("workshops/resources/<int:pk>/file/", member.resource_file, name="resource_file"),
+    path("workshops/resources/<int:pk>/remove/", facilitator.resource_remove, name="resource_remove"),
+    path("workshops/feedback-summary/", member.feedback_summary, name="feedback_summary"),
+    path("workshops/calendar/reset/", member.calendar_reset, name="calendar_reset"),
+    path("workshops/calendar/<str:token>.ics", member.calendar_feed, name="calendar_feed"),
+    path("workshops/materials/<int:pk>/file/", member.material_file, name="material_file"),
+    path("workshops/manage/", facilitator.manage_list, name="manage"),
+    path("workshops/new/", facilitator.workshop_create, name="create"),
+    path("workshops/<int:pk>/", member.workshop_detail, name="detail"),
+    path("workshops/<int:pk>/register/", member.register, name="register"),
+    path("workshops/<int:pk>/cancel-registration/", member.cancel_registration, name="cancel_registration"),
+    path("workshops/<int:pk>/calendar.ics", member.workshop_calendar, name="ics"),
+    path("workshops/<int:pk>/feedback/", member.feedback, name="feedback"),
+    path("workshops/<int:pk>/edit/", facilitator.workshop_edit, name="edit"),
+    path("workshops/<int:pk>/publish/", facilitator.publish, name="publish"),
+    path("workshops/<int:pk>/cancel/", facilitator.cancel, name="cancel"),
+    path("workshops/<int:pk>/duplicate/", facilitator.duplicate, name="duplicate"),
+    path("workshops/<int:pk>/roster/", facilitator.roster, name="roster"),
+    path("workshops/<int:pk>/roster.csv", facilitator.roster_csv, name="roster_csv"),
+    path("workshops/<int:pk>/roster/add/", facilitator.register_other, name="register_other"),
+    path("workshops/<int:pk>/roster/<int:registration_pk>/approve/", facilitator.approve, name="approve"),
+    path("workshops/<int:pk>/roster/<int:registration_pk>/cancel/", facilitator.roster_cancel, name="roster_cancel"),
+    path("workshops/<int:pk>/sessions/<int:session_pk>/attendance/", facilitator.attendance, name="attendance"),
+    path("workshops/<int:pk>/feedback/answers/", facilitator.feedback_results, name="feedback_results"),
+    path("workshops/<int:pk>/follow-up/", facilitator.follow_up_view, name="follow_up"),
+    path("workshops/<int:pk>/materials/", facilitator.materials, name="materials"),
     path(
         "workshops/<int:pk>/materials/<int:material_pk>/remove/",
-        views_manage.material_remove,
+        facilitator.material_remove,
         name="material_remove",
     ),
 ]
 
-# Time on the clock (issue 10).
-urlpatterns += urls_clock.urlpatterns
+# Time on the clock (workshops/clock/urls.py), in the same namespace.
+urlpatterns += clock_urls.urlpatterns

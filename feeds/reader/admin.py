@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from plnorg.admin_base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
 
 from .models import AppPassword, ReadMarker
 from .services.app_passwords import app_password_revoke

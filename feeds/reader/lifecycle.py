@@ -1,5 +1,5 @@
 """The reader's part of a member's data export, account deletion and
-offboarding (registered with plnorg.lifecycle from ReaderConfig.ready).
+offboarding (registered with core.lifecycle from ReaderConfig.ready).
 
 Export: the read marker, every exception (entry title and link, read or kept
 unread) and the app passwords (name and dates, never a hash). Deletion:
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plnorg.lifecycle import DataPart, register_data, register_offboarding
+from core.lifecycle import DataPart, register_data, register_offboarding
 
 
 def _iso(moment) -> str | None:

@@ -10,7 +10,7 @@ every role that has no app password (every crawl persona).
 
 from django.urls import path
 
-from plnorg import permissions as perm
+from core import permissions as perm
 
 from .views import fever, greader, web
 

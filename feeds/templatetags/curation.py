@@ -3,7 +3,7 @@ with the signed-in member's state (saved? picked?)."""
 
 from django import template
 
-from feeds.forms_curation import PickForm
+from feeds.forms.curation import PickForm
 from feeds.models import Pick, SavedEntry
 
 register = template.Library()

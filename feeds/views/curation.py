@@ -11,9 +11,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+
+from core.redirects import redirect_next, safe_next
 
 from ..curation import (
     CurationRefused,
@@ -34,7 +35,7 @@ from ..curation import (
     starter_packs_with_items,
     visible_entry,
 )
-from ..forms_curation import PickForm, RecommendForm, StarterPackForm
+from ..forms.curation import PickForm, RecommendForm, StarterPackForm
 from ..models import Entry, Recommendation, StarterPack
 
 LIST_LIMIT = 200
@@ -53,13 +54,6 @@ def entry_url(entry: Entry) -> str:
         return reverse("feeds:entry", kwargs={"entry_id": entry.pk})
     except NoReverseMatch:  # until the stream's entry page exists
         return entry.link or reverse("feeds:picks")
-
-
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
 
 
 # --- Picks --------------------------------------------------------------------
@@ -82,7 +76,7 @@ def pick(request: HttpRequest, entry_id: int) -> HttpResponse:
             messages.success(request, _("Picked: everyone sees it first."))
     else:
         messages.error(request, _("The note is too long (500 characters at most)."))
-    return _back(request, entry_url(entry))
+    return redirect_next(request, fallback=entry_url(entry))
 
 
 @require_POST
@@ -94,7 +88,7 @@ def unpick(request: HttpRequest, entry_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("No longer picked."))
-    return _back(request, entry_url(entry))
+    return redirect_next(request, fallback=entry_url(entry))
 
 
 # --- Saves --------------------------------------------------------------------
@@ -110,7 +104,7 @@ def save(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(entry_id)
     entry_save(member=request.member, entry=entry)
     messages.success(request, _("Saved for later."))
-    return _back(request, entry_url(entry))
+    return redirect_next(request, fallback=entry_url(entry))
 
 
 @require_POST
@@ -118,7 +112,7 @@ def unsave(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(entry_id)
     entry_unsave(member=request.member, entry=entry)
     messages.success(request, _("Removed from your saved entries."))
-    return _back(request, reverse("feeds:saved"))
+    return redirect_next(request, fallback=reverse("feeds:saved"))
 
 
 # --- Recommendations ------------------------------------------------------------
@@ -145,11 +139,11 @@ def recommend(request: HttpRequest, entry_id: int) -> HttpResponse:
                 _("Recommended to %(name)s: they will see it on their home page.")
                 % {"name": form.cleaned_data["recipient"].name},
             )
-            return _back(request, entry_url(entry))
+            return redirect_next(request, fallback=entry_url(entry))
     return render(
         request,
         "feeds/curation/recommend.html",
-        {"entry": entry, "form": form, "entry_href": entry_url(entry), "next": request.GET.get("next", "")},
+        {"entry": entry, "form": form, "entry_href": entry_url(entry), "next": safe_next(request)},
     )
 
 
@@ -160,7 +154,7 @@ def recommendation_dismiss_view(request: HttpRequest, recommendation_id: int) ->
     except Recommendation.DoesNotExist:
         raise Http404 from None
     messages.success(request, _("Recommendation dismissed."))
-    return _back(request, reverse("home"))
+    return redirect_next(request, fallback=reverse("home"))
 
 
 # --- Starter packs ------------------------------------------------------------
@@ -230,7 +224,7 @@ def starter_pack_follow_view(request: HttpRequest, pack_id: int) -> HttpResponse
         )
     else:
         messages.success(request, _("You already follow every source in this pack."))
-    return _back(request, reverse("feeds:starter_pack", kwargs={"pack_id": pack.pk}))
+    return redirect_next(request, fallback=reverse("feeds:starter_pack", kwargs={"pack_id": pack.pk}))
 
 
 @require_POST
@@ -242,4 +236,4 @@ def starter_pack_drop_view(request: HttpRequest, pack_id: int, feed_id: int) -> 
         raise Http404 from None
     if dropped:
         messages.success(request, _("You no longer follow this source."))
-    return _back(request, reverse("feeds:starter_pack", kwargs={"pack_id": pack.pk}))
+    return redirect_next(request, fallback=reverse("feeds:starter_pack", kwargs={"pack_id": pack.pk}))

@@ -2,24 +2,13 @@
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.redirects import redirect_next
 from feeds.ingest import feed_fetch_request
 from feeds.models import Feed
-
-
-def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    try:
-        return redirect(reverse("feeds:my_pln"))
-    except NoReverseMatch:
-        return redirect("home")
 
 
 @require_POST
@@ -39,4 +28,4 @@ def fetch_now(request: HttpRequest, feed_id: int) -> HttpResponse:
             _("%(name)s was fetched less than a minute ago. Please wait a minute before trying again.")
             % {"name": name},
         )
-    return _back(request)
+    return redirect_next(request, fallback="feeds:my_pln")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..atom import shared_sources_opml
-from ..forms_curation import DiscoverFollowForm
+from ..forms.curation import DiscoverFollowForm
 from ..models import Feed
 from ..network import discover_follow, discover_for, network_figures
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from members.models import Member
 from members.services import member_sharing_set
 
-from ..forms import OPMLImportForm, SubscriptionAddForm, SubscriptionEditForm, share_value
+from ..forms.pln import OPMLImportForm, SubscriptionAddForm, SubscriptionEditForm, share_value
 from ..models import Subscription
 from ..opml import OPMLError, opml_export, opml_import
 from ..platforms import PLATFORMS, get_platform

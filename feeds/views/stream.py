@@ -19,14 +19,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.redirects import redirect_next
+
 from ..curation import picks_for_stream
-from ..forms_stream import HideForm, ReportForm, StreamFilterForm
+from ..forms.stream import HideForm, ReportForm, StreamFilterForm
 from ..models import Entry, Feed, Report, Subscription
 from ..moderation import (
     ModerationRefused,
@@ -218,13 +220,6 @@ def entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
-
-
 # --- Reports --------------------------------------------------------------------
 
 
@@ -282,7 +277,7 @@ def entry_hide_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         messages.error(request, _("Say why it is hidden: the reason is kept for other facilitators."))
     elif _moderate(request, entry_hide, entry=item, reason=form.cleaned_data["reason"]):
         messages.success(request, _("Hidden from everyone: “%(title)s”.") % {"title": item.title or item.link})
-    return _back(request, reverse("feeds:reports"))
+    return redirect_next(request, fallback=reverse("feeds:reports"))
 
 
 @require_POST
@@ -290,7 +285,7 @@ def entry_restore_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     item = get_object_or_404(Entry, pk=entry_id)
     if _moderate(request, entry_restore, entry=item):
         messages.success(request, _("Restored: “%(title)s”.") % {"title": item.title or item.link})
-    return _back(request, reverse("feeds:reports"))
+    return redirect_next(request, fallback=reverse("feeds:reports"))
 
 
 @require_POST
@@ -301,7 +296,7 @@ def feed_hide_view(request: HttpRequest, feed_id: int) -> HttpResponse:
         messages.error(request, _("Say why it is hidden: the reason is kept for other facilitators."))
     elif _moderate(request, feed_hide, feed=feed, reason=form.cleaned_data["reason"]):
         messages.success(request, _("Source hidden from everyone: %(title)s.") % {"title": feed.display_title})
-    return _back(request, reverse("feeds:reports"))
+    return redirect_next(request, fallback=reverse("feeds:reports"))
 
 
 @require_POST
@@ -309,7 +304,7 @@ def feed_restore_view(request: HttpRequest, feed_id: int) -> HttpResponse:
     feed = get_object_or_404(Feed, pk=feed_id)
     if _moderate(request, feed_restore, feed=feed):
         messages.success(request, _("Source restored: %(title)s.") % {"title": feed.display_title})
-    return _back(request, reverse("feeds:reports"))
+    return redirect_next(request, fallback=reverse("feeds:reports"))
 
 
 @require_POST
@@ -317,4 +312,4 @@ def report_dismiss_view(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(Report, pk=report_id)
     if _moderate(request, report_dismiss, report=report):
         messages.success(request, _("Report dismissed."))
-    return _back(request, reverse("feeds:reports"))
+    return redirect_next(request, fallback=reverse("feeds:reports"))

@@ -14,8 +14,8 @@ from django.template import engines
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from plnorg import permissions as perm
-from plnorg.demo import CONSENT_CANARY
+from core import permissions as perm
+from feeds.demo import CONSENT_CANARY
 
 PREFIX = "__checks__/"
 
@@ -103,6 +103,6 @@ urlpatterns = [
     path("", include("plnorg.urls")),
 ]
 
-handler403 = "plnorg.views.error_403"
-handler404 = "plnorg.views.error_404"
-handler500 = "plnorg.views.error_500"
+handler403 = "core.views.error_403"
+handler404 = "core.views.error_404"
+handler500 = "core.views.error_500"

@@ -33,9 +33,9 @@ from django.db import DatabaseError, transaction
 from django.test import Client
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from members.services import user_roles
-from plnorg import permissions as perm
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
+from core import permissions as perm
+from core.permissions import user_roles
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.conftest import PERSONAS
 from tests.pages import text_of
 
@@ -537,7 +537,7 @@ def csrf_client(user=None) -> Client:
 def csrf_problem(form: Form, *, persona: str, user=None, client: Client | None = None) -> str | None:
     """POST the form as `user` with CSRF checks on and no token: it must be refused (403).
 
-    Views named in plnorg.permissions.CSRF_EXEMPT_URL_NAMES are the declared
+    Views named in core.permissions.CSRF_EXEMPT_URL_NAMES are the declared
     exceptions (tested on their own) and are skipped.
     """
     path = same_site_path(form.action)

@@ -25,7 +25,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import clear_url_caches  # noqa: E402
 
-from plnorg import permissions as perm  # noqa: E402
+from core import permissions as perm  # noqa: E402
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from plnorg import permissions as perm
+from core import permissions as perm
 from tests.checks.a11y import a11y_check_pages
 from tests.checks.conftest import report
 from tests.checks.crawler import REDIRECT_STATUSES

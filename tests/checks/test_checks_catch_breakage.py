@@ -7,8 +7,8 @@ their permission-map entries are added only while a test runs.
 
 import pytest
 
-from plnorg import permissions as perm
-from plnorg.demo import CONSENT_CANARY
+from core import permissions as perm
+from feeds.demo import CONSENT_CANARY
 from tests.checks.a11y import a11y_check_pages
 from tests.checks.broken_urls import BROKEN_PAGES
 from tests.checks.crawler import (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.checks.crawler import PERSONAS, crawl_persona, unmapped_routes
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from plnorg import permissions as perm
+from core import permissions as perm
 from tests.checks.conftest import report
 from tests.checks.crawler import csrf_client, csrf_exempt_url_names, csrf_problem, persona_users, post_forms
 
@@ -19,7 +19,7 @@ def test_every_post_form_refuses_a_request_without_a_token(crawl):
 
 
 def test_csrf_exemptions_are_exactly_the_declared_ones():
-    """The one list of exemptions (plnorg.permissions) matches the views marked @csrf_exempt."""
+    """The one list of exemptions (core.permissions) matches the views marked @csrf_exempt."""
     assert csrf_exempt_url_names() == set(perm.CSRF_EXEMPT_URL_NAMES)
 
 

@@ -26,7 +26,7 @@ def test_every_crawled_response_has_the_security_headers(crawl):
 
 
 def test_error_pages_have_the_security_headers(settings, monkeypatch, persona_user):
-    from plnorg import permissions as perm
+    from core import permissions as perm
     from tests.checks.broken_urls import BROKEN_PAGES
 
     settings.ROOT_URLCONF = "tests.checks.broken_urls"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import screenshot, send_outbox, signed_in_page
 from tests.factories import MemberFactory, TeamFactory, UserFactory
-from workshops.models import TimeEntry
+from workshops.clock.models import TimeEntry
 
 
 @pytest.mark.timeout(120)

@@ -8,7 +8,7 @@ import pytest
 
 from members.models import LEADERS, Member
 from members.services import role_grant
-from plnorg.dashboard import dashboard_refresh
+from plnorg.dashboard.services import dashboard_refresh
 from tests.e2e.conftest import ARTIFACTS, screenshot
 from tests.e2e.conftest import signed_in_page as _page_as
 from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory, TeamFactory

@@ -5,7 +5,7 @@ import pytest
 
 from members.models import LEADERS
 from members.services import role_grant
-from plnorg.introductions import suggestions_compute
+from plnorg.introductions.services.suggestions import suggestions_compute
 
 # One Playwright (sync) instance per run: the session-wide `browser` fixture
 # of tests/e2e/conftest.py; a second sync instance cannot start beside it.

@@ -132,7 +132,7 @@ def tiny_disk(settings):
         shutil.rmtree(folder, ignore_errors=True)
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
     settings.MEDIA_ROOT = folder
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "plnorg.storage.SafeFileSystemStorage"}}
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "core.storage.filesystem.SafeFileSystemStorage"}}
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=False)
     shutil.rmtree(folder, ignore_errors=True)

@@ -311,7 +311,7 @@ def test_starter_packs_page_query_count_is_the_same_for_one_and_many():
 
 
 def test_export_and_delete_cover_curation():
-    from feeds.lifecycle_curation import curation_delete, curation_export
+    from feeds.lifecycle import curation_delete, curation_export
 
     me = facilitator()
     saved = SavedEntryFactory(member=me, entry=shared_entry(title="Saved one")).entry

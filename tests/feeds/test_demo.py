@@ -3,11 +3,10 @@
 import pytest
 from django.db.models import Count
 
-from feeds.demo import DEMO_FEEDS, demo_shift, seed_feeds
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY, DEMO_FEEDS, demo_shift, seed_feeds
 from feeds.models import Entry, Feed, FetchLog, Subscription
 from members.demo import seed_people
 from members.models import Member
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
 
 
 @pytest.mark.django_db

@@ -195,7 +195,7 @@ def test_an_invalid_filter_is_ignored_and_the_rest_applies(client, world):
 
 
 def test_the_filter_selects_accept_only_listed_values_and_mark_the_chosen_one():
-    from feeds.forms_stream import StreamFilterForm
+    from feeds.forms.stream import StreamFilterForm
 
     choices = {"teams": [(1, "Data & AI")], "members": [(7, "Chen"), (9, "Ben")], "platforms": ["blog"],
                "topics": ["SRE"]}  # fmt: skip

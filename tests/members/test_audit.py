@@ -162,7 +162,7 @@ def test_moderation_hide_and_restore_write_one_record_each(persona_user):
 
 
 def test_data_export_and_account_deletion_are_audited(persona_user):
-    from plnorg.services import member_account_delete, member_data_export
+    from plnorg.privacy.services import member_account_delete, member_data_export
 
     member = persona_user("employee").member
     member_data_export(member=member)
@@ -176,7 +176,7 @@ def test_data_export_and_account_deletion_are_audited(persona_user):
 
 
 def test_offboarding_audits_deactivation_and_manager_change(persona_user):
-    from plnorg.services import member_offboard
+    from plnorg.privacy.services import member_offboard
 
     leaver = persona_user("manager").member
     replacement = persona_user("employee").member
@@ -296,15 +296,15 @@ def test_changing_signup_domains_writes_one_record(client_as, persona_user):
 
 
 def _yesterday(member) -> dt.date:
-    from workshops.services import clock
+    from workshops.clock import services as clock
 
     return clock.member_today(member) - dt.timedelta(days=1)
 
 
 def test_admin_editing_time_in_a_locked_week_writes_one_record(client_as, persona_user):
-    from tests.workshops.factories_clock import TimeEntryFactory
-    from workshops.models import ClockWeekLock, TimeEntry
-    from workshops.services import clock
+    from tests.workshops.clock.factories import TimeEntryFactory
+    from workshops.clock import services as clock
+    from workshops.clock.models import ClockWeekLock, TimeEntry
 
     admin = persona_user("admin")
     day = _yesterday(admin.member)
@@ -338,7 +338,7 @@ def test_admin_editing_time_in_a_locked_week_writes_one_record(client_as, person
             audit.TIME_ADMIN_EDITED,
             admin.pk,
             "admin@example.com",
-            "workshops.TimeEntry",
+            "clock.TimeEntry",
             str(entry.pk),
             before,
             after,
@@ -348,9 +348,9 @@ def test_admin_editing_time_in_a_locked_week_writes_one_record(client_as, person
 
 
 def test_admin_editing_someone_elses_time_writes_one_record(persona_user):
-    from tests.workshops.factories_clock import TimeEntryFactory
-    from workshops.models import TimeEntry
-    from workshops.services import clock
+    from tests.workshops.clock.factories import TimeEntryFactory
+    from workshops.clock import services as clock
+    from workshops.clock.models import TimeEntry
 
     admin = persona_user("admin")
     employee = persona_user("employee").member
@@ -373,7 +373,7 @@ def test_admin_editing_someone_elses_time_writes_one_record(persona_user):
             audit.TIME_ADMIN_EDITED,
             admin.pk,
             "admin@example.com",
-            "workshops.TimeEntry",
+            "clock.TimeEntry",
             str(entry.pk),
             str(TimeEntry.objects.get(pk=entry.pk)),
             before,
@@ -383,9 +383,9 @@ def test_admin_editing_someone_elses_time_writes_one_record(persona_user):
 
 
 def test_admin_deleting_someone_elses_time_writes_one_record(persona_user):
-    from tests.workshops.factories_clock import TimeEntryFactory
-    from workshops.models import TimeEntry
-    from workshops.services import clock
+    from tests.workshops.clock.factories import TimeEntryFactory
+    from workshops.clock import services as clock
+    from workshops.clock.models import TimeEntry
 
     admin = persona_user("admin")
     employee = persona_user("employee").member
@@ -398,7 +398,7 @@ def test_admin_deleting_someone_elses_time_writes_one_record(persona_user):
     after = TimeEntry.objects.get(pk=entry.pk).snapshot()
     assert (before["deleted"], after["deleted"], after["version"]) == (False, True, entry.version + 1)
     assert [(e.action, e.actor_id, e.object_type, e.object_id, e.before, e.after) for e in _new_events(since)] == [
-        (audit.TIME_ADMIN_EDITED, admin.pk, "workshops.TimeEntry", str(entry.pk), before, after)
+        (audit.TIME_ADMIN_EDITED, admin.pk, "clock.TimeEntry", str(entry.pk), before, after)
     ]
 
 

@@ -19,12 +19,12 @@ from django.urls import reverse
 from feeds.curation import recommendation_send
 from feeds.digests import digest_send
 from feeds.ingest import feed_fetch
-from members.introductions import introduction_send
 from members.models import Member, OutboundEmail
 from members.notifications import OPTIONAL_EMAIL_KINDS, email_wanted
 from members.outbox import email_send
 from members.services import invitation_send
 from members.tokens import unsubscribe_token_read
+from plnorg.introductions.services.introduction import introduction_send
 from tests.factories import EntryFactory, FeedFactory, MemberFactory, PickFactory, SubscriptionFactory
 from tests.feeds.servers import FeedServer
 from tests.workshops.factories import RegistrationFactory, WorkshopFactory

@@ -7,9 +7,9 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from core.permissions import CSRF_EXEMPT_URL_NAMES
 from members.notifications import list_unsubscribe_headers, unsubscribe_url
 from members.tokens import SALT, unsubscribe_token_make
-from plnorg.permissions import CSRF_EXEMPT_URL_NAMES
 from tests.factories import MemberFactory
 from tests.pages import text_of
 

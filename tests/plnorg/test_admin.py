@@ -11,7 +11,18 @@ from django.utils import timezone
 from members.admin import token_hint
 from tests.factories import EntryFactory, MemberFactory
 
-PROJECT_APPS = ["members", "feeds", "workshops", "plnorg"]
+PROJECT_APPS = [
+    "core",
+    "members",
+    "feeds",
+    "workshops",
+    "clock",
+    "introductions",
+    "dashboard",
+    "privacy",
+    "home",
+    "plnorg",
+]
 
 # Models without a page of their own: each is edited inline in its parent's
 # page, where it makes sense only as part of that parent. (Many-to-many
@@ -31,11 +42,11 @@ VIEW_ONLY = [
     "feeds.FeedToken",
     "members.Invitation",
     "workshops.CalendarFeed",
-    "workshops.ClockTimer",
-    "plnorg.DashboardSnapshot",
-    "plnorg.IntroductionSuggestion",
-    "plnorg.ConnectorStatus",
-    "plnorg.IntroductionComputation",
+    "clock.ClockTimer",
+    "dashboard.DashboardSnapshot",
+    "introductions.IntroductionSuggestion",
+    "introductions.ConnectorStatus",
+    "introductions.IntroductionComputation",
 ]
 
 
@@ -88,7 +99,7 @@ def _calendar_feed():
 
 
 def _clock_timer():
-    from workshops.models import ClockTimer
+    from workshops.clock.models import ClockTimer
 
     return ClockTimer.objects.create(member=MemberFactory(), started_at=timezone.now(), note="Reading")
 
@@ -148,7 +159,7 @@ def _heartbeat():
 
 
 def _clock_week_lock():
-    from workshops.models import ClockWeekLock
+    from workshops.clock.models import ClockWeekLock
 
     return ClockWeekLock.objects.create(member=MemberFactory(), week_start=timezone.localdate())
 
@@ -158,12 +169,12 @@ BUILDERS = {
     "members.AuditEvent": _audit_event,
     "members.OutboundEmail": _outbound_email,
     "plnorg.Heartbeat": _heartbeat,
-    "workshops.ClockWeekLock": _clock_week_lock,
+    "clock.ClockWeekLock": _clock_week_lock,
     "feeds.FeedToken": _feed_token,
     "feeds.Report": _report,
     "members.Invitation": _invitation,
     "workshops.CalendarFeed": _calendar_feed,
-    "workshops.ClockTimer": _clock_timer,
+    "clock.ClockTimer": _clock_timer,
     "feeds.Pick": _pick,
     "feeds.SavedEntry": _saved_entry,
     "feeds.Recommendation": _recommendation,

@@ -19,9 +19,9 @@ Where each switch reaches:
   dashboard and in its CSV (leaders and admins), the transparency page, the
   ``feeds.refresh_network_figures`` and ``plnorg.refresh_dashboard`` tasks.
 
-Other tests of the same switches: tests/plnorg/test_introductions.py
+Other tests of the same switches: tests/plnorg/introductions/test_introductions.py
 (``test_switches_off_hide_suggestions_and_connectors``), tests/feeds/test_network.py
-and tests/plnorg/test_dashboard.py (network), tests/plnorg/test_transparency.py.
+and tests/plnorg/dashboard/test_dashboard.py (network), tests/plnorg/privacy/test_transparency.py.
 """
 
 import pytest
@@ -31,9 +31,11 @@ from django.utils import timezone
 
 from feeds.network import NETWORK_CACHE_KEY
 from feeds.tasks import refresh_network_figures
-from members.models import Introduction, OrganizationSettings
-from plnorg.models import ConnectorStatus, DashboardSnapshot, IntroductionComputation, IntroductionSuggestion
-from plnorg.tasks import compute_introductions, refresh_dashboard
+from members.models import OrganizationSettings
+from plnorg.dashboard.models import DashboardSnapshot
+from plnorg.dashboard.tasks import refresh_dashboard
+from plnorg.introductions.models import ConnectorStatus, Introduction, IntroductionComputation, IntroductionSuggestion
+from plnorg.introductions.tasks import compute_introductions
 from tests.factories import MemberFactory
 from tests.pages import parse_page, text_of
 

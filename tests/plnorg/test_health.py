@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.demo import DEMO_PASSWORD
+from plnorg.dashboard.models import DashboardSnapshot
 from plnorg.models import Heartbeat
 from tests.pages import text_of
 
@@ -21,6 +22,9 @@ REPORT_FIELDS = {
     "broker",
     "beat_last_run",
     "beat_age_seconds",
+    "dashboard_computed_at",
+    "dashboard_age_seconds",
+    "dashboard_stale",
     "queue_depth",
     "mode",
     "elapsed_ms",
@@ -40,6 +44,9 @@ def empty_queue():
 def test_healthz_all_ok(client, empty_queue):
     beat_at = timezone.now() - timedelta(seconds=30)
     Heartbeat.objects.update_or_create(name="beat", defaults={"beat_at": beat_at})
+    computed_at = timezone.now() - timedelta(minutes=20)
+    DashboardSnapshot.objects.update(computed_at=computed_at)
+    DashboardSnapshot.objects.filter(period="year").update(computed_at=computed_at - timedelta(minutes=5))
 
     before = timezone.now()
     response = client.get("/healthz")
@@ -52,12 +59,18 @@ def test_healthz_all_ok(client, empty_queue):
     elapsed = report.pop("elapsed_ms")
     age = report.pop("beat_age_seconds")
     assert int((before - beat_at).total_seconds()) <= age <= int((after - beat_at).total_seconds())
+    # The oldest snapshot (the year's) is the one reported.
+    oldest = computed_at - timedelta(minutes=5)
+    dashboard_age = report.pop("dashboard_age_seconds")
+    assert int((before - oldest).total_seconds()) <= dashboard_age <= int((after - oldest).total_seconds())
     assert isinstance(elapsed, float) and 0 <= elapsed < 2000
     assert report == {
         "database": "ok",
         "cache": "ok",
         "broker": "ok",
         "beat_last_run": beat_at.isoformat(),
+        "dashboard_computed_at": oldest.isoformat(),
+        "dashboard_stale": False,
         "queue_depth": 0,
         "mode": "production",
         "status": "ok",

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feeds.models import StarterPackItem, Subscription
-from members.introductions import introduction_send
-from plnorg.models import ConnectorStatus
+from plnorg.introductions.models import ConnectorStatus
+from plnorg.introductions.services.introduction import introduction_send
 from tests.factories import FeedFactory, MemberFactory, StarterPackFactory, SubscriptionFactory
 from tests.pages import text_of
 

@@ -95,6 +95,35 @@ def test_check_deploy_fails_with_debug_on_in_production():
     assert "(security.W018) You should not have DEBUG set to True in deployment." in result.stderr
 
 
+DESCRIBE_CLIENT_IP = """
+from allauth.account.adapter import get_adapter
+from django.test import RequestFactory
+from members.audit import client_ip
+request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7")
+print(get_adapter(request).get_client_ip(request), client_ip(request))
+"""
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxy_count", "seen"),
+    [
+        ("1", "198.51.100.7 198.51.100.7"),  # .env.example: behind one TLS proxy
+        ("2", "203.0.113.9 203.0.113.9"),  # two proxies of ours: the first one's peer
+        (None, "10.0.0.2 10.0.0.2"),  # unset (no proxy): the header is ignored
+    ],
+)
+def test_trusted_proxy_count_decides_the_client_address_for_sign_in_limits_and_the_audit_log(trusted_proxy_count, seen):
+    env = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50)}
+    if trusted_proxy_count is not None:
+        env["TRUSTED_PROXY_COUNT"] = trusted_proxy_count
+    assert env_example()["TRUSTED_PROXY_COUNT"] == "1"
+
+    result = manage("shell", "-v", "0", "-c", DESCRIBE_CLIENT_IP, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == seen
+
+
 DESCRIBE_UPLOADS_STORAGE = """
 import json
 from django.core.files.storage import storages
@@ -127,7 +156,7 @@ def test_uploads_go_to_s3_when_s3_bucket_is_set():
     )
 
     assert storage == {
-        "class": "plnorg.storage_s3.SafeS3Storage",
+        "class": "core.storage.s3.SafeS3Storage",
         "bucket_name": "plnorg-uploads",
         "endpoint_url": "https://s3.example.com:9000",
         "region_name": "eu-central-1",
@@ -145,4 +174,4 @@ def test_uploads_stay_on_disk_without_s3_bucket():
     # S3_BUCKET present but empty, as in .env.example (and over any local .env).
     storage = uploads_storage_in({**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "S3_BUCKET": ""})
 
-    assert storage["class"] == "plnorg.storage.SafeFileSystemStorage"
+    assert storage["class"] == "core.storage.filesystem.SafeFileSystemStorage"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from feeds.reader.models import AppPassword, ReadMark, ReadMarker
 from feeds.reader.services.app_passwords import PER_MEMBER_MAX, app_password_create
 from members.models import AuditEvent
-from plnorg.services import member_account_delete, member_offboard
+from plnorg.privacy.services import member_account_delete, member_offboard
 from tests.pages import parse_page, text_of
 from tests.reader.clients import Fever, GoogleReader
 from tests.reader.conftest import signed_in

@@ -6,11 +6,11 @@ import re
 import pytest
 from django.urls import reverse
 
+from feeds.demo import CANARY_OWNER, CONSENT_CANARY
 from feeds.models import Entry
 from feeds.reader.services.app_passwords import app_password_create
 from members.demo import demo_email
 from members.models import Member
-from plnorg.demo import CANARY_OWNER, CONSENT_CANARY
 from tests.conftest import PERSONAS
 from tests.reader.clients import Fever, GoogleReader, long_item_id
 from tests.reader.conftest import signed_in

@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from feeds.demo import CONSENT_CANARY
 from feeds.models import Entry, SavedEntry
 from feeds.reader.models import ReadMark, ReadMarker
 from feeds.reader.services.read_state import read_bound_now, read_state_get, unread_count
 from feeds.stream import StreamFilters, filtered_entries
 from members.models import Member
-from plnorg.demo import CONSENT_CANARY
 from tests.factories import EntryFactory
 from tests.pages import parse_page, text_of
 from tests.reader.conftest import signed_in

@@ -23,7 +23,7 @@ def make_members(db):
 @pytest.fixture
 def team(db):
     """A clock team of its own (no demo data): its manager is a member of it.
-    (tests/workshops/test_clock.py has its own.)"""
+    (tests/workshops/clock/test_clock.py has its own.)"""
     boss = MemberFactory(team=None, display_name="Zelda Boss", user__email="zelda.boss@example.org")
     team = TeamFactory(name="Zz Clock Team", manager=boss.user)
     boss.team = team

@@ -3,9 +3,9 @@ apps; this one lets the workshops area be checked on its own)."""
 
 import pytest
 
-from plnorg import permissions as perm
+from core import permissions as perm
 from tests.conftest import PERSONAS
-from tests.plnorg.test_permissions import check_entry
+from tests.core.test_permissions import check_entry
 
 
 @pytest.mark.django_db

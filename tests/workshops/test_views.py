@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from plnorg.lifecycle import DATA_PARTS, OFFBOARDING
+from core.lifecycle import DATA_PARTS, OFFBOARDING
 from tests.factories import MemberFactory
 from tests.pages import client_for, text_of
 from tests.workshops.factories import RegistrationFactory, TopicFactory, WorkshopFactory

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import workshops.models.clock
+import workshops.clock.models
 
 
 class Migration(migrations.Migration):
@@ -293,7 +293,7 @@ class Migration(migrations.Migration):
                     "counted_activities",
                     models.JSONField(
                         blank=True,
-                        default=workshops.models.clock._all_activities,
+                        default=workshops.clock.models._all_activities,
                         help_text="Activity types that are paid.",
                         verbose_name="activities that count",
                     ),

@@ -1,6 +1,6 @@
-"""Workshop models, one module per subject. Issue 10 adds `clock.py` here."""
+"""Workshop models, one module per subject (time on the clock has its own app,
+workshops/clock/)."""
 
-from .clock import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
 from .registration import Attendance, Feedback, Registration, RegistrationEvent
 from .resource import Resource
 from .workshop import CalendarFeed, Topic, Workshop, WorkshopMaterial, WorkshopSession
@@ -8,15 +8,10 @@ from .workshop import CalendarFeed, Topic, Workshop, WorkshopMaterial, WorkshopS
 __all__ = [
     "Attendance",
     "CalendarFeed",
-    "ClockPolicy",
-    "ClockTimer",
-    "ClockWeekLock",
     "Feedback",
     "Registration",
     "RegistrationEvent",
     "Resource",
-    "TimeEntry",
-    "TimeEntryHistory",
     "Topic",
     "Workshop",
     "WorkshopMaterial",

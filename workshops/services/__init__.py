@@ -1,2 +1,3 @@
 """Workshop workflows, one module per subject (registration, attendance,
-feedback, notices, reminders, workshop). Issue 10 adds `clock.py` here."""
+feedback, notices, reminders, workshop). Time on the clock has its own app
+(workshops/clock/services.py)."""

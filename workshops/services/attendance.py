@@ -1,6 +1,6 @@
 """Marking attendance for a whole session in one go.
 
-Time tracking (issue 10) hooks in here: see the comment in `attendance_mark`.
+Time on the clock hooks in here: see the comment in `attendance_mark`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from members.models import User
 
+from ..clock.services import time_entry_record_attendance
 from ..models import Attendance, Registration, WorkshopSession
-from .clock import time_entry_record_attendance
 from .registration import event_append, workshop_lock
 
 Status = Registration.Status
@@ -82,10 +82,9 @@ def attendance_mark(*, session: WorkshopSession, marks: dict[int, Mark], actor: 
             current.save()
             changed += 1
             event_append(registration=registration, actor=actor, status=mark.status, session=session, minutes=minutes)
-            # Time on the clock (issue 10): one approved Workshop entry per attended session.
-            time_entry_record_attendance(
-                registration=registration, session=session, status=mark.status, minutes=minutes, actor=actor
-            )
+            # Time on the clock: one approved Workshop entry per attended session
+            # (the minutes counted: 0 when not there).
+            time_entry_record_attendance(registration=registration, session=session, minutes=minutes, actor=actor)
             statuses = list(Attendance.objects.filter(registration=registration).values_list("status", flat=True))
             overall = _overall_status(statuses, session_count)
             if overall != registration.status:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from feeds.curation import entry_save, entry_unsave
-from feeds.forms_stream import StreamFilterForm
+from feeds.forms.stream import StreamFilterForm
 from feeds.models import Entry, SavedEntry
 from feeds.stream import ORDER_DATE, StreamFilters, filter_choices, filtered_entries
 

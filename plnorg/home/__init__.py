@@ -1,0 +1,1 @@
+"""The public landing page and a signed-in member's home page."""

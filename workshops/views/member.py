@@ -1,0 +1,253 @@
+"""Member-facing workshop pages: list, detail, registering, my workshops,
+calendars, feedback, the resource library and file downloads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ..calendar import member_feed_ics, workshop_ics
+from ..forms import FeedbackForm, ResourceSearchForm, WorkshopFilterForm
+from ..models import CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial, WorkshopSession
+from ..models.workshop import SEAT_STATUSES, new_calendar_token
+from ..services.feedback import feedback_averages, feedback_submit
+from ..services.registration import RegistrationRefused, can_manage, registration_cancel, workshop_register
+from ..uploads import file_response
+
+
+def _my_registrations(member, workshops) -> dict[int, Registration]:
+    return {
+        r.workshop_id: r for r in Registration.objects.filter(member=member, workshop__in=[w.pk for w in workshops])
+    }
+
+
+def workshop_list(request):
+    """Upcoming published workshops, with filters."""
+    form = WorkshopFilterForm(request.GET or None)
+    workshops = Workshop.objects.upcoming().with_seats().prefetch_related("topics", "sessions")
+    if form.is_valid():
+        if form.cleaned_data["topic"]:
+            workshops = workshops.filter(topics=form.cleaned_data["topic"])
+        if form.cleaned_data["mode"]:
+            workshops = workshops.filter(
+                Exists(WorkshopSession.objects.filter(workshop=OuterRef("pk"), mode=form.cleaned_data["mode"]))
+            )
+        if form.cleaned_data["seats_left"]:
+            workshops = workshops.filter(seats_taken__lt=F("capacity"))
+    workshops = list(workshops.order_by("first_start", "pk"))
+    mine = _my_registrations(request.member, workshops)
+    rows = [(w, mine.get(w.pk), max(w.capacity - w.seats_taken, 0)) for w in workshops]
+    return render(request, "workshops/list.html", {"rows": rows, "form": form})
+
+
+def _visible_workshop(request, pk: int) -> Workshop:
+    return get_object_or_404(
+        Workshop.objects.visible_to(request.user)
+        .with_seats()
+        .prefetch_related("topics", "sessions", "facilitators__member", "materials", "resources"),
+        pk=pk,
+    )
+
+
+def workshop_detail(request, pk: int):
+    workshop = _visible_workshop(request, pk)
+    registration = Registration.objects.filter(workshop=workshop, member=request.member).first()
+    manages = can_manage(user=request.user, workshop=workshop)
+    holds_seat = registration is not None and registration.holds_seat
+    context = {
+        "workshop": workshop,
+        "registration": registration,
+        "manages": manages,
+        "show_link": holds_seat or manages,
+        "see_materials": holds_seat or manages,
+        "seats_left": max(workshop.capacity - workshop.seats_taken, 0),
+        "can_register": workshop.status == Workshop.Status.PUBLISHED
+        and not workshop.has_started()
+        and (registration is None or not registration.is_active),
+        "can_cancel": registration is not None and registration.is_active and not workshop.has_started(),
+        "feedback_open": registration is not None
+        and registration.status in (Registration.Status.ATTENDED, Registration.Status.PARTIAL)
+        and workshop.has_ended(),
+    }
+    return render(request, "workshops/detail.html", context)
+
+
+@require_POST
+def register(request, pk: int):
+    workshop = _visible_workshop(request, pk)
+    try:
+        registration = workshop_register(workshop_id=workshop.pk, member=request.member, actor=request.user)
+    except RegistrationRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        if registration.status == Registration.Status.WAITLISTED:
+            messages.warning(
+                request,
+                _(
+                    "The workshop is full: you are on the waitlist at position %(position)s. We will email you if a seat opens up."
+                )
+                % {"position": registration.waitlist_position},
+            )
+        elif registration.status == Registration.Status.REQUESTED:
+            messages.success(request, _("Request sent. A facilitator will confirm your place."))
+        else:
+            messages.success(request, _("You are registered. A confirmation with a calendar file is on its way."))
+    return redirect("workshops:detail", pk=workshop.pk)
+
+
+@require_POST
+def cancel_registration(request, pk: int):
+    registration = get_object_or_404(Registration, workshop_id=pk, member=request.member)
+    try:
+        registration_cancel(registration_id=registration.pk, actor=request.user)
+    except RegistrationRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your registration is cancelled."))
+    return redirect("workshops:detail", pk=pk)
+
+
+def workshop_calendar(request, pk: int):
+    """The workshop's .ics; the online link only for people holding a seat."""
+    workshop = _visible_workshop(request, pk)
+    holds_seat = Registration.objects.filter(
+        workshop=workshop, member=request.member, status__in=SEAT_STATUSES
+    ).exists()
+    body = workshop_ics(workshop, include_link=holds_seat or can_manage(user=request.user, workshop=workshop))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="workshop-{workshop.pk}.ics"'
+    return response
+
+
+def my_workshops(request):
+    registrations = list(
+        Registration.objects.filter(member=request.member)
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("workshop")
+        .prefetch_related("workshop__sessions")
+        .order_by("-created_at")
+    )
+    answered = set(Feedback.objects.filter(registration__in=registrations).values_list("registration_id", flat=True))
+    # By date, not by when the person registered: the next workshop first,
+    # then the most recent past one first.
+    upcoming = sorted(
+        (r for r in registrations if not r.workshop.has_ended()),
+        key=lambda r: (r.workshop.starts_at is None, r.workshop.starts_at or timezone.now(), r.pk),
+    )
+    past = sorted(
+        (r for r in registrations if r.workshop.has_ended()), key=lambda r: (r.workshop.ends_at, r.pk), reverse=True
+    )
+    feed = CalendarFeed.objects.filter(member=request.member).first()
+    feed_url = request.build_absolute_uri(_feed_path(feed)) if feed else ""
+    return render(
+        request,
+        "workshops/mine.html",
+        {"upcoming": upcoming, "past": past, "answered": answered, "feed_url": feed_url},
+    )
+
+
+def _feed_path(feed: CalendarFeed) -> str:
+    from django.urls import reverse
+
+    return reverse("workshops:calendar_feed", kwargs={"token": feed.token})
+
+
+@require_POST
+def calendar_reset(request):
+    """Create the member's secret calendar address, or replace it (the old one stops working)."""
+    feed, created = CalendarFeed.objects.get_or_create(member=request.member)
+    if not created:
+        feed.token = new_calendar_token()
+        feed.save(update_fields=["token"])
+        messages.success(request, _("Your calendar address was replaced; the old one no longer works."))
+    else:
+        messages.success(request, _("Your calendar address is ready. Subscribe to it in your calendar app."))
+    return redirect("workshops:mine")
+
+
+def calendar_feed(request, token: str):
+    """A member's registrations as a calendar. Secret address, no sign-in;
+    dead once the member is deactivated or resets it."""
+    feed = CalendarFeed.objects.filter(token=token, member__user__is_active=True).select_related("member").first()
+    if feed is None:
+        raise Http404
+    workshops = (
+        Workshop.objects.filter(
+            registrations__member=feed.member,
+            registrations__status__in=SEAT_STATUSES,
+        )
+        .exclude(status=Workshop.Status.DRAFT)
+        .prefetch_related("sessions")
+        .distinct()
+    )
+    response = HttpResponse(member_feed_ics(workshops), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def feedback(request, pk: int):
+    """The attendee's one short survey after the last session."""
+    registration = get_object_or_404(
+        Registration.objects.select_related("workshop").filter(
+            status__in=(Registration.Status.ATTENDED, Registration.Status.PARTIAL)
+        ),
+        workshop_id=pk,
+        member=request.member,
+    )
+    workshop = registration.workshop
+    existing = Feedback.objects.filter(registration=registration).first()
+    form = None
+    if existing is None and workshop.has_ended():
+        form = FeedbackForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                feedback_submit(registration=registration, **form.cleaned_data)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Thank you for your feedback."))
+            return redirect("workshops:feedback", pk=pk)
+    return render(request, "workshops/feedback.html", {"workshop": workshop, "existing": existing, "form": form})
+
+
+def material_file(request, pk: int):
+    """A workshop file, for the people holding a seat and the facilitators."""
+    material = get_object_or_404(WorkshopMaterial.objects.select_related("workshop").exclude(file=""), pk=pk)
+    workshop = material.workshop
+    allowed = can_manage(user=request.user, workshop=workshop) or (
+        workshop.status != Workshop.Status.DRAFT
+        and Registration.objects.filter(workshop=workshop, member=request.member, status__in=SEAT_STATUSES).exists()
+    )
+    if not allowed:
+        raise Http404
+    return file_response(material.file, file_name=material.file_name, content_type=material.content_type)
+
+
+def resource_list(request):
+    form = ResourceSearchForm(request.GET or None)
+    resources = Resource.objects.select_related("topic")
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        if q:
+            resources = resources.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(audience__icontains=q))
+        if form.cleaned_data["topic"]:
+            resources = resources.filter(topic=form.cleaned_data["topic"])
+        if form.cleaned_data["kind"]:
+            resources = resources.filter(kind=form.cleaned_data["kind"])
+    return render(request, "workshops/resources.html", {"form": form, "resources": list(resources[:200])})
+
+
+def resource_file(request, pk: int):
+    resource = get_object_or_404(Resource.objects.exclude(file=""), pk=pk)
+    return file_response(resource.file, file_name=resource.file_name, content_type=resource.content_type)
+
+
+def feedback_summary(request):
+    """For leaders: average ratings, only for workshops with 5 or more answers."""
+    return render(request, "workshops/feedback_summary.html", {"averages": feedback_averages()})
