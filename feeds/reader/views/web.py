@@ -25,11 +25,12 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.redirects import redirect_next
 from feeds.curation import entry_save, entry_unsave
 from feeds.forms.stream import StreamFilterForm
 from feeds.models import Entry, SavedEntry
@@ -64,13 +65,6 @@ _TITLE = "\ue010"  # replaced by the escaped title of each entry
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get(FETCH_HEADER) == "1"
-
-
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
 
 
 def _visible_entry_or_404(entry_id: int) -> Entry:
@@ -243,7 +237,7 @@ def entry_read(request: HttpRequest, entry_id: int) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"entry": entry.pk, "read": read})
     messages.success(request, _("Marked as read.") if read else _("Marked as unread."))
-    return _back(request, reverse("feeds:entry", kwargs={"entry_id": entry.pk}))
+    return redirect_next(request, fallback=reverse("feeds:entry", kwargs={"entry_id": entry.pk}))
 
 
 @require_POST
@@ -261,14 +255,14 @@ def entry_star(request: HttpRequest, entry_id: int) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"entry": entry.pk, "starred": starred})
     messages.success(request, _("Saved for later.") if starred else _("Removed from your saved entries."))
-    return _back(request, reverse("feeds:entry", kwargs={"entry_id": entry.pk}))
+    return redirect_next(request, fallback=reverse("feeds:entry", kwargs={"entry_id": entry.pk}))
 
 
 def _refused(request: HttpRequest, message: str, *, fallback: Entry) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=400)
     messages.error(request, message)
-    return _back(request, reverse("feeds:entry", kwargs={"entry_id": fallback.pk}))
+    return redirect_next(request, fallback=reverse("feeds:entry", kwargs={"entry_id": fallback.pk}))
 
 
 @require_POST
@@ -282,7 +276,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     filter_form.is_valid()
     if not bound_form.is_valid() or filter_form.errors:
         messages.error(request, _("Nothing was marked: this view's filters are no longer valid. Reload and try again."))
-        return _back(request, reverse("feeds:stream"))
+        return redirect_next(request, fallback=reverse("feeds:stream"))
     filters = filter_form.filters()
     newest = min(bound_form.cleaned_data["newest"], read_bound_now().newest_id)
     whole_stream = replace(filters, order=ORDER_DATE) == StreamFilters()
@@ -292,7 +286,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
         bound=ReadBound(newest_id=newest),
     )
     messages.success(request, all_read_message())
-    return _back(request, reverse("feeds:stream"))
+    return redirect_next(request, fallback=reverse("feeds:stream"))
 
 
 # --- Reading apps ---------------------------------------------------------------------------
