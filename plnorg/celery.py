@@ -56,6 +56,10 @@ app.conf.beat_schedule = {
         "task": "feeds.purge_expired_entries",
         "schedule": crontab(hour=4, minute=7),
     },
+    "compact-read-state": {
+        "task": "reader.compact_read_state",
+        "schedule": crontab(hour=4, minute=37),
+    },
     "refresh-network-figures": {
         "task": "feeds.refresh_network_figures",
         "schedule": crontab(minute="*/15"),

@@ -1,6 +1,7 @@
 """`seed_demo`: an example organization, idempotent. Each app adds its part."""
 
 from feeds.demo import seed_curation, seed_feeds
+from feeds.reader.demo import seed_reader
 from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.clock.demo import seed_clock
 from workshops.demo import seed_attendance_time, seed_workshops
@@ -12,6 +13,7 @@ def demo_seed(*, stdout=None) -> dict:
     members = seed_people()
     seed_feeds(members)
     seed_curation(members)
+    seed_reader(members)
     seed_workshops(members)
     seed_clock(members)
     seed_attendance_time(members)

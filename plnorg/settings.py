@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "core",
     "members",
     "feeds",
+    "feeds.reader",
     "workshops",
     "workshops.clock",
     "plnorg.introductions",
@@ -265,6 +266,11 @@ ACCOUNT_RATE_LIMITS = {
     # The 6th wrong password in a row for one account is throttled.
     "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # The reading apps' sign-ins (feeds.reader): ClientLogin is limited like
+    # the sign-in form (per address and per email); a Fever api_key carries
+    # no email, so Fever is limited per address.
+    "reader_login_failed": "20/m/ip,5/5m/key",
+    "reader_fever_failed": "20/m/ip",
 }
 # The client's address, for the per-address rate limits above and the audit
 # log (members.audit.client_ip asks allauth the same way). Behind the TLS proxy
@@ -422,6 +428,11 @@ FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=3
 # read) runs inside the web request: everything it fetches shares this one
 # budget, well under gunicorn's 30-second worker timeout.
 DISCOVERY_DEADLINE_SECONDS = env.float("DISCOVERY_DEADLINE_SECONDS", default=8.0)
+
+# --- Reading apps (feeds.reader) --------------------------------------------
+# Entries published more than this many days ago count as read, so a new
+# member (or one back from a long holiday) does not face thousands of unread.
+READER_UNREAD_DAYS = env.int("READER_UNREAD_DAYS", default=30)
 
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).

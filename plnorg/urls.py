@@ -40,6 +40,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),
+    path("", include("feeds.reader.urls")),
     path("", include("workshops.urls")),
     # Admins sign in through allauth like everyone (so MFA applies), never
     # through the admin's own password form.
