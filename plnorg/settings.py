@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "plnorg.dashboard",
     "plnorg.privacy",
     "plnorg.home",
+    "plnorg.provisioning",
     "plnorg",
 ]
 
