@@ -162,8 +162,9 @@ def _user_set(state: UserState, target: PatchPath, value: Any) -> None:
 
 def _user_clear(state: UserState, target: PatchPath) -> None:
     attribute, sub = target.attribute, target.sub_attribute
+    required = {"username": "userName", "active": "active", "emails": "emails"}
     if attribute in ("username", "active") or (attribute == "emails" and _work_address_targeted(state, target)):
-        raise ScimError(400, f"{attribute} cannot be removed: plnorg needs it.", scim_type="mutability")
+        raise ScimError(400, f"{required[attribute]} cannot be removed: plnorg needs it.", scim_type="mutability")
     if attribute == "displayname":
         state.display_name = ""
     elif attribute == "title":
