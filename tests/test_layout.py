@@ -75,6 +75,11 @@ def test_the_code_keeps_every_contract():
         ),
         (
             "plnorg/privacy/services.py",
+            "import plnorg.provisioning.services.users",
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home -> introductions BROKEN"],
+        ),
+        (
+            "plnorg/privacy/services.py",
             "import workshops.models",
             ["plnorg.privacy reaches the apps only through the registry in core.lifecycle BROKEN"],
         ),
