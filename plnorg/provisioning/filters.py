@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from .protocol import ScimError
+from .protocol import ScimError, resource_pk
 
 MAX_FILTER_CHARS = 2000
 MAX_DEPTH = 20
@@ -254,7 +254,8 @@ def _compare_q(attribute: Attribute, node: Compare, path: str) -> Q:
             return attribute.present
         if op not in ("eq", "ne") or not isinstance(value, str):
             raise FilterError(f"{path!r} is an id: compare it with eq or ne and a quoted id.")
-        q = attribute.lookup(int(value)) if value.isdigit() else NOTHING
+        pk = resource_pk(value)
+        q = attribute.lookup(pk) if pk is not None else NOTHING
         return q if op == "eq" else ~q
     # Strings. "pr": a non-empty value (NULL, from a missing row, is not > "").
     if op == "pr":

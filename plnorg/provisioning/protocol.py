@@ -4,6 +4,7 @@ and the error response (RFC 7644 §3.4.2, §3.12)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,17 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 MAX_RESULTS = 100
 
 UNAUTHORIZED_DETAIL = "Authentication required: send the identity provider's SCIM bearer token."
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def resource_pk(value: Any) -> int | None:
+    """The row an id names: plnorg's ids are row numbers written as strings;
+    anything else (letters, other digits, numbers past a bigint) names nothing."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return int(value) if isinstance(value, str) and _ID.fullmatch(value) else None
 
 
 class ScimError(Exception):

@@ -25,7 +25,7 @@ from django.db.models import Prefetch, Q
 from members.models import Member, Team, User
 
 from .filters import Attribute
-from .protocol import GROUP_SCHEMA, USER_SCHEMA, ScimError, location
+from .protocol import GROUP_SCHEMA, USER_SCHEMA, ScimError, location, resource_pk
 
 NAME_CHARS = 120  # Member.display_name, Member.job_title, Team.name
 USER_NAME_CHARS = 254
@@ -93,9 +93,10 @@ def user_ids_from(value: Any) -> set[int]:
     ids = set()
     for item in items:
         raw = lower_keys(item).get("value") if isinstance(item, dict) else None
-        if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).isdigit():
+        pk = resource_pk(raw)
+        if pk is None:
             raise ScimError(400, f"No user with id {raw!r}.", scim_type="invalidValue")
-        ids.add(int(raw))
+        ids.add(pk)
     return ids
 
 

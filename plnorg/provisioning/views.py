@@ -28,6 +28,7 @@ from .protocol import (
     attribute_selection,
     list_response,
     page_bounds,
+    resource_pk,
     scim_response,
     select_attributes,
 )
@@ -49,7 +50,9 @@ class ScimView(View):
             method = request.method.lower()
             if method not in self.http_method_names:
                 allowed = ", ".join(m.upper() for m in self.http_method_names)
-                raise ScimError(405, f"{request.method} is not allowed here (allowed: {allowed}).")
+                raise ScimError(
+                    405, f"{request.method} is not allowed here (allowed: {allowed}).", headers={"Allow": allowed}
+                )
             return getattr(self, method)(request, *args, **kwargs)
         except ScimError as error:
             return error.response()
@@ -105,7 +108,8 @@ def _precondition(request, resource: dict[str, Any]) -> None:
 
 
 def _user_or_404(resource_id: str) -> User:
-    user = scim_users().filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    pk = resource_pk(resource_id)
+    user = scim_users().filter(pk=pk).first() if pk is not None else None
     if user is None:
         raise ScimError(404, f"No user with id {resource_id!r}.")
     return user
@@ -113,7 +117,8 @@ def _user_or_404(resource_id: str) -> User:
 
 def _group_or_404(resource_id: str) -> Team:
     teams = scim_teams().prefetch_related(scim_members_prefetch())
-    team = teams.filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    pk = resource_pk(resource_id)
+    team = teams.filter(pk=pk).first() if pk is not None else None
     if team is None:
         raise ScimError(404, f"No group with id {resource_id!r}.")
     return team

@@ -75,7 +75,13 @@ def _members_save(*, team: Team, before: set[int], after: set[int]) -> dict[str,
 
 
 def _save(*, team: Team, state: GroupState, token: ScimToken, request, restored: bool = False) -> None:
+    """Write `state` to a locked team (nothing when nothing changed)."""
     before = group_state_of(team)
+    old = {"displayName": before.display_name, "externalId": before.external_id}
+    new = {"displayName": state.display_name, "externalId": state.external_id}
+    changed = [k for k in new if old[k] != new[k]]
+    if not changed and before.user_ids == state.user_ids and not restored:
+        return
     if state.display_name != team.name:
         if Team.objects.filter(name__iexact=state.display_name).exclude(pk=team.pk).exists():
             raise ScimError(409, f"A team named {state.display_name!r} exists.", scim_type="uniqueness")
@@ -85,18 +91,14 @@ def _save(*, team: Team, state: GroupState, token: ScimToken, request, restored:
     link.external_id, link.provisioned_by, link.deleted_at = state.external_id, token, None
     link.save()
     changes = _members_save(team=team, before=before.user_ids, after=state.user_ids)
-    old = {"displayName": before.display_name, "externalId": before.external_id}
-    new = {"displayName": state.display_name, "externalId": state.external_id}
-    changed = [k for k in new if old[k] != new[k]]
-    if changed or changes or restored:
-        audit_record(
-            action=GROUP_CHANGED,
-            actor_label=token.audit_label,
-            obj=team,
-            before={k: old[k] for k in changed} | ({"deleted": True} if restored else {}),
-            after={k: new[k] for k in changed} | changes | ({"deleted": False} if restored else {}),
-            request=request,
-        )
+    audit_record(
+        action=GROUP_CHANGED,
+        actor_label=token.audit_label,
+        obj=team,
+        before={k: old[k] for k in changed} | ({"deleted": True} if restored else {}),
+        after={k: new[k] for k in changed} | changes | ({"deleted": False} if restored else {}),
+        request=request,
+    )
 
 
 def scim_group_create(*, body: Any, token: ScimToken, request=None) -> Team:

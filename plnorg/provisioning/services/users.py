@@ -81,30 +81,33 @@ def _email_change(user: User, email: str) -> None:
 
 
 def _save(*, user: User, state: UserState, token: ScimToken, request, restored: bool = False) -> None:
-    """Write `state` to a locked user, then deactivate or reactivate."""
+    """Write `state` to a locked user (nothing when nothing changed), then
+    deactivate or reactivate."""
     _refuse_conflicts(state, user_id=user.pk)
     before = user_state_of(user)
+    old, new = _audit_values(before), _audit_values(state)
+    changed = [k for k in new if old[k] != new[k]]
+    if not changed and not restored:
+        return
     member = member_ensure(user=user)
     if state.email != user.email:
         _email_change(user, state.email)
-    member.display_name, member.job_title = state.display_name, state.title
-    member.save(update_fields=["display_name", "job_title"])
+    if (member.display_name, member.job_title) != (state.display_name, state.title):
+        member.display_name, member.job_title = state.display_name, state.title
+        member.save(update_fields=["display_name", "job_title"])
     link = getattr(user, "scim", None) or ScimUser(user=user)
     link.user_name, link.external_id = state.user_name, state.external_id
     link.given_name, link.family_name = state.given_name, state.family_name
     link.provisioned_by, link.deleted_at = token, None
     link.save()
-    old, new = _audit_values(before), _audit_values(state)
-    changed = [k for k in new if old[k] != new[k]]
-    if changed or restored:
-        audit_record(
-            action=USER_CHANGED,
-            actor_label=token.audit_label,
-            obj=user,
-            before={k: old[k] for k in changed} | ({"deleted": True} if restored else {}),
-            after={k: new[k] for k in changed} | ({"deleted": False} if restored else {}),
-            request=request,
-        )
+    audit_record(
+        action=USER_CHANGED,
+        actor_label=token.audit_label,
+        obj=user,
+        before={k: old[k] for k in changed} | ({"deleted": True} if restored else {}),
+        after={k: new[k] for k in changed} | ({"deleted": False} if restored else {}),
+        request=request,
+    )
     if before.active and not state.active:
         member_offboard(member=member, actor=None)
     elif state.active and not before.active:

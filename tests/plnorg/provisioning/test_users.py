@@ -151,10 +151,15 @@ def test_linking_a_member_made_by_hand_keeps_their_profile_and_records_the_provi
 
 
 def test_unknown_ids_answer_404(okta):
-    assert [(a.status, a.body) for a in (okta.get("Users/999999"), okta.get("Users/abc"))] == [
+    answers = [okta.get(f"Users/{i}") for i in ("999999", "abc", "99999999999999999999", "%C2%B2")]
+
+    assert [(a.status, a.body) for a in answers] == [
         (404, error(404, "No user with id '999999'.")),
         (404, error(404, "No user with id 'abc'.")),
+        (404, error(404, "No user with id '99999999999999999999'.")),
+        (404, error(404, "No user with id '²'.")),
     ]
+    assert okta.get('Users?filter=id eq "99999999999999999999"').body["totalResults"] == 0
     assert (
         okta.patch("Users/999999", {"Operations": [{"op": "replace", "path": "active", "value": False}]}).status == 404
     )
@@ -371,3 +376,15 @@ def test_the_user_list_costs_the_same_queries_for_one_user_or_many(okta):
 
     assert okta.get('Users?filter=userName sw "q"').body["totalResults"] == 6
     assert queries() == one
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(okta):
+    user_id = okta.post("Users", ANA).body["id"]
+    modified = ScimUser.objects.get(user_id=user_id).updated_at
+    before = _counts()
+
+    answer = okta.patch(f"Users/{user_id}", {"Operations": [{"op": "replace", "value": {"active": True}}]})
+
+    assert answer.status == 200
+    assert _counts() == before
+    assert ScimUser.objects.get(user_id=user_id).updated_at == modified
