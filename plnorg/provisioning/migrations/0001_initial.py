@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('members', '0007_introduction_moved'),
+        ('members', '0008_introduction_moved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
