@@ -131,3 +131,19 @@ def test_reactivating_lets_them_back_in_as_the_admin_reactivation_does(entra, le
     assert Client().login(email="lea@example.org", password=PASSWORD) is True
     assert Client().get(reverse("feeds:atom_stream", kwargs={"token": feed_token})).status_code == 200
     assert client_as("employee").get(reverse("feeds:profile", kwargs={"member_id": leaver.pk})).status_code == 200
+
+
+def test_deactivating_runs_every_offboarding_part_an_app_registers(entra, leaver, monkeypatch):
+    """Credentials kept by other apps (app passwords, API tokens) end the way
+    the feed and calendar tokens do: through the app's part in core.lifecycle,
+    which SCIM's deactivation runs like an admin's offboarding."""
+    from core import lifecycle
+
+    ended = []
+    part = ("app passwords", lambda *, member, actor, replacement: ended.append((member.pk, actor, replacement)))
+    monkeypatch.setattr(lifecycle, "OFFBOARDING", [*lifecycle.OFFBOARDING, part])
+
+    entra.patch(f"Users/{_scim_id(entra, 'lea@example.org')}", _active("False"))
+
+    assert ended == [(leaver.pk, None, None)]
+    assert [name for name, _hook in lifecycle.OFFBOARDING] == ["members", "feeds", "workshops", "app passwords"]
