@@ -481,5 +481,11 @@ def filter_choices() -> dict[str, list]:
     return choices
 
 
+def filter_choices_forget() -> None:
+    """Drop the cached filter choices, so the next stream page reads them anew
+    (offboarding: a leaver must not stay offered as a member to filter by)."""
+    cache.delete(CHOICES_CACHE_KEY)
+
+
 def through_entry(entry: Entry) -> Through:
     return through_for([entry.feed_id]).get(entry.feed_id, Through())

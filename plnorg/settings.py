@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "plnorg.dashboard",
     "plnorg.privacy",
     "plnorg.home",
+    "plnorg.provisioning",
     "plnorg",
 ]
 

@@ -85,6 +85,14 @@ def transparency_report(*, member) -> dict:
             _("approved time is kept for payroll without your name after you delete your account; drafts are deleted"),
         ),
         Record(
+            _(
+                "If your organization's identity provider manages accounts here (SCIM): its sign-in name and id "
+                "for you, your given and family name"
+            ),
+            [you, admins],
+            _("until you delete your account"),
+        ),
+        Record(
             _("Emails plnorg sent you"),
             [admins],
             _("%(period)s after sending") % {"period": _days(settings.OUTBOX_RETENTION_DAYS)},

@@ -21,6 +21,7 @@ PROJECT_APPS = [
     "dashboard",
     "privacy",
     "home",
+    "provisioning",
     "plnorg",
 ]
 
@@ -47,6 +48,9 @@ VIEW_ONLY = [
     "introductions.IntroductionSuggestion",
     "introductions.ConnectorStatus",
     "introductions.IntroductionComputation",
+    "provisioning.ScimToken",
+    "provisioning.ScimUser",
+    "provisioning.ScimGroup",
 ]
 
 
@@ -164,7 +168,30 @@ def _clock_week_lock():
     return ClockWeekLock.objects.create(member=MemberFactory(), week_start=timezone.localdate())
 
 
+def _scim_token():
+    from plnorg.provisioning.services.tokens import scim_token_create
+
+    return scim_token_create(name="Admin test IdP")[0]
+
+
+def _scim_user():
+    from plnorg.provisioning.models import ScimUser
+
+    member = MemberFactory()
+    return ScimUser.objects.create(user=member.user, user_name=member.user.email, external_id="ext-admin-test")
+
+
+def _scim_group():
+    from plnorg.provisioning.models import ScimGroup
+    from tests.factories import TeamFactory
+
+    return ScimGroup.objects.create(team=TeamFactory(), external_id="ext-admin-test")
+
+
 BUILDERS = {
+    "provisioning.ScimToken": _scim_token,
+    "provisioning.ScimUser": _scim_user,
+    "provisioning.ScimGroup": _scim_group,
     "feeds.FetchLog": _fetch_log,
     "members.AuditEvent": _audit_event,
     "members.OutboundEmail": _outbound_email,
