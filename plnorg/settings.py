@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "workshops",
     "workshops.clock",
     "plnorg.introductions",
+    "plnorg.chat",
     "plnorg.dashboard",
     "plnorg.privacy",
     "plnorg.home",
@@ -420,6 +421,27 @@ FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=3
 WORKSHOP_UPLOAD_MAX_BYTES = env.int("WORKSHOP_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # How long before a workshop's first session registered people get a reminder.
 WORKSHOP_REMINDER_HOURS = env.int("WORKSHOP_REMINDER_HOURS", default=24)
+
+# --- Chat channels ---------------------------------------------------------------
+# Fernet keys (comma-separated, newest first; make one with
+# `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)
+# that encrypt chat channels' webhook addresses and Matrix tokens. Empty: a key
+# derived from SECRET_KEY, so a new SECRET_KEY means entering those secrets
+# again (plnorg/chat/encryption.py).
+CHAT_SECRET_KEYS = env.list("CHAT_SECRET_KEYS", default=[])
+for _chat_key in CHAT_SECRET_KEYS:
+    import base64
+    import binascii
+
+    try:
+        _chat_key_ok = len(base64.urlsafe_b64decode(_chat_key.encode())) == 32
+    except (binascii.Error, ValueError):
+        _chat_key_ok = False
+    if not _chat_key_ok:
+        raise ImproperlyConfigured("CHAT_SECRET_KEYS: each key must be a Fernet key (32 bytes, url-safe base64).")
+# A channel whose messages fail this many times in a row is paused and the
+# people who manage it are emailed.
+CHAT_PAUSE_AFTER_FAILURES = env.int("CHAT_PAUSE_AFTER_FAILURES", default=5)
 
 # --- Retention (shown to every member on the transparency page) ----------------
 # Stream entries older than this are deleted nightly, except those picked,

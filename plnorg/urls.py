@@ -37,6 +37,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("plnorg.dashboard.urls")),
     path("", include("plnorg.introductions.urls")),
+    path("", include("plnorg.chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),

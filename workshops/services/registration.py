@@ -12,12 +12,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.announcements import WORKSHOP_LAST_SEATS, announce
 from members.models import Member, User
 
 from ..models import Registration, RegistrationEvent, Workshop
 from .notices import notice_send
 
 Status = Registration.Status
+
+# A published workshop with this many free seats or fewer is "down to its
+# last seats" (announced once, e.g. in chat channels).
+LAST_SEATS = 3
 
 
 class RegistrationRefused(Exception):
@@ -96,6 +101,15 @@ def waitlist_promote(*, workshop: Workshop, actor: User | None) -> list[Registra
         )
     waitlist_renumber(workshop=workshop)
     return promoted
+
+
+def _last_seats_announce(workshop: Workshop) -> None:
+    """Announce that a published workshop is down to its last seats, when a
+    seat was just taken. The caller holds the workshop lock; listeners keep
+    one announcement per workshop."""
+    free = workshop.capacity - seats_taken(workshop=workshop)
+    if workshop.status == Workshop.Status.PUBLISHED and 0 < free <= LAST_SEATS:
+        announce(WORKSHOP_LAST_SEATS, object_id=workshop.pk, seats_left=free)
 
 
 def _refuse_unless_open(workshop: Workshop, *, on_behalf: bool, now) -> None:
@@ -177,6 +191,8 @@ def workshop_register(
             key=f"workshops:{kind.removeprefix('workshop_')}:{event.pk}",
             ics="PUBLISH" if registration.status == Status.REGISTERED else None,
         )
+        if registration.status == Status.REGISTERED:
+            _last_seats_announce(workshop)
     return registration
 
 
@@ -230,4 +246,6 @@ def registration_approve(*, registration_id: int, actor: User) -> Registration:
             key=f"workshops:{kind.removeprefix('workshop_')}:{event.pk}",
             ics="PUBLISH" if registration.status == Status.REGISTERED else None,
         )
+        if registration.status == Status.REGISTERED:
+            _last_seats_announce(workshop)
     return registration
