@@ -7,6 +7,7 @@ import pytest
 from members.models import FACILITATORS
 from members.services import role_grant
 from tests.factories import MemberFactory
+from tests.feeds.conftest import fake_dns  # noqa: F401 - the resolver stand-in, shared
 from tests.plnorg.chat.servers import MatrixHomeserver, Receiver
 
 MATRIX_TOKEN = "syt_Ym90_s3cr3tMatrixToken_0a1b2c"
