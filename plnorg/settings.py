@@ -465,7 +465,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # httpx logs every request line with its full URL at INFO (httpcore
+        # more at DEBUG): a chat webhook's URL is its secret. The fetcher's
+        # callers log what they need (feeds: FetchLog; chat: the delivery).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 # Prometheus metrics at /metrics need this bearer token (no token: refused).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")

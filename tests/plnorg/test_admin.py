@@ -18,6 +18,7 @@ PROJECT_APPS = [
     "workshops",
     "clock",
     "introductions",
+    "chat",
     "dashboard",
     "privacy",
     "home",
@@ -47,6 +48,8 @@ VIEW_ONLY = [
     "introductions.IntroductionSuggestion",
     "introductions.ConnectorStatus",
     "introductions.IntroductionComputation",
+    "chat.Channel",
+    "chat.Delivery",
 ]
 
 
