@@ -65,16 +65,28 @@ def backup_create(*, destination: Path, alias: str = "default") -> Path:
     return folder
 
 
-def backup_restore(*, source: Path, alias: str = "default", database: str | None = None) -> None:
+def backup_restore(
+    *, source: Path, alias: str = "default", database: str | None = None, uploads: Path | None = None
+) -> Path:
     """Restore a backup folder into the configured (or the named) database and
-    put the uploads back. The target database must exist; its tables are
-    replaced (`--clean --if-exists`)."""
+    its uploads into a folder. The target database must exist; its tables are
+    replaced (`--clean --if-exists`).
+
+    The uploads go into ``uploads`` when given, else into the live uploads
+    folder (MEDIA_ROOT), but only when restoring the configured database
+    itself. Restoring into another database (to check a backup) never
+    touches the live uploads: it needs ``uploads``, a folder other than the
+    live one, and everything is checked before the database is touched.
+    Returns the folder the uploads went into.
+    """
     source = Path(source)
     dump = source / "database.dump"
     if not dump.exists():
         raise BackupError(f"{dump} not found: is this a plnorg backup folder?")
     env, args = _pg_env_and_args(alias)
-    name = database or settings.DATABASES[alias]["NAME"]
+    live_name = settings.DATABASES[alias]["NAME"]
+    name = database or live_name
+    media = _uploads_destination(uploads=uploads, live=name == live_name, name=name)
     connections.close_all()
     result = subprocess.run(  # noqa: S603 - argv built from settings, no shell
         [
@@ -96,10 +108,31 @@ def backup_restore(*, source: Path, alias: str = "default", database: str | None
         raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
     archive = source / "uploads.tar.gz"
     if archive.exists():
-        media = Path(settings.MEDIA_ROOT)
         media.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive, "r:gz") as tar:
             members = [m for m in tar.getmembers() if m.name == "uploads" or m.name.startswith("uploads/")]
             for member in members:
                 member.name = member.name[len("uploads/") :] if member.name != "uploads" else "."
             tar.extractall(media, members=members, filter="data")
+    return media
+
+
+def _uploads_destination(*, uploads: Path | None, live: bool, name: str) -> Path:
+    """Where a restore writes the backup's uploads; refuses to write a check's files over the live ones."""
+    live_media = Path(settings.MEDIA_ROOT).resolve()
+    if uploads is None:
+        if live:
+            return live_media
+        raise BackupError(
+            f"Restoring into another database ({name}) does not touch the live uploads folder ({live_media}): "
+            "name a folder for the backup's uploads with --uploads FOLDER (an empty one, e.g. /tmp/plnorg-check)."
+        )
+    destination = Path(uploads).resolve()
+    if not live and (
+        destination == live_media or live_media in destination.parents or destination in live_media.parents
+    ):
+        raise BackupError(
+            f"{destination} is, is inside or contains the live uploads folder ({live_media}); restoring into "
+            f"another database ({name}) must not write there. Name another folder with --uploads."
+        )
+    return destination

@@ -33,6 +33,7 @@ class FeedHealthFilter(admin.SimpleListFilter):
             ("paused", _("Paused after repeated errors")),
             ("retired", _("Retired (gone or moved)")),
             ("never", _("Never fetched")),
+            ("notice", _("Fetched with a notice (e.g. entries left out)")),
         ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
@@ -45,6 +46,8 @@ class FeedHealthFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Feed.Status.RETIRED)
             case "never":
                 return queryset.filter(last_fetched_at__isnull=True, is_demo=False)
+            case "notice":
+                return queryset.exclude(fetch_notice="")
         return queryset
 
 
@@ -58,6 +61,7 @@ class FeedAdmin(admin.ModelAdmin):
         "last_success_at",
         "error_count",
         "last_error",
+        "fetch_notice",
         "next_fetch_at",
     ]
     list_filter = [FeedHealthFilter, "status", "platform", "is_demo"]

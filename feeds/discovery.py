@@ -16,17 +16,21 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import math
 import re
+import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import feedparser
+from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from feeds.fetch import BadURL, FetchError, FetchResult, check_url, fetch, normalize_url
+from feeds.fetch import BadURL, FetchError, FetchResult, FetchTimeout, check_url, fetch, normalize_url
 
 # Media types announced in <link rel="alternate" type="..."> and the kind of
 # feed they promise. The kind reported in a Candidate is what the content
@@ -40,6 +44,8 @@ FEED_MEDIA_TYPES = {
 }
 FALLBACK_PATHS = ("/feed", "/feed/", "/rss.xml", "/atom.xml", "/index.xml", "/feed.xml")
 MAX_LINKED_CANDIDATES = 10
+# Announced feeds checked at the same time (they usually live on one server).
+PARALLEL_CHECKS = 4
 PAGE_ACCEPT = (
     "text/html, application/xhtml+xml;q=0.9, application/rss+xml;q=0.8, "
     "application/atom+xml;q=0.8, application/feed+json;q=0.8, */*;q=0.5"
@@ -61,14 +67,80 @@ class NoFeedFound(FetchError):
     )
 
 
-def discover(url: str, *, allowed_networks=None, verify=None) -> list[Candidate]:
+class DiscoveryTimedOut(FetchTimeout):
+    """Discovery's time budget ran out before every candidate was checked.
+
+    ``found`` holds the feeds checked in time and ``unchecked`` the addresses
+    that were not; the message lists both, so the member can paste one. The
+    caller saves nothing: picking among half the candidates is the member's
+    call, not ours.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        budget_seconds: float,
+        found: Sequence[Candidate] = (),
+        unchecked: Sequence[str] = (),
+    ) -> None:
+        self.found = list(found)
+        self.unchecked = list(unchecked)
+        seconds = {"seconds": f"{budget_seconds:g}"}
+        if not self.unchecked:  # the page itself did not answer in time
+            message = (
+                ngettext(
+                    "The site took longer than %(seconds)s second to answer, so plnorg stopped waiting and "
+                    "saved nothing. Try again later, or paste the address of the feed itself.",
+                    "The site took longer than %(seconds)s seconds to answer, so plnorg stopped waiting and "
+                    "saved nothing. Try again later, or paste the address of the feed itself.",
+                    math.ceil(budget_seconds),
+                )
+                % seconds
+            )
+        else:
+            message = ngettext(
+                "The site answers slowly: plnorg stopped looking for its feeds after %(seconds)s second "
+                "and saved nothing. Feeds found: %(found)s. Not checked in time: %(unchecked)s. "
+                "To add one of them, paste its address.",
+                "The site answers slowly: plnorg stopped looking for its feeds after %(seconds)s seconds "
+                "and saved nothing. Feeds found: %(found)s. Not checked in time: %(unchecked)s. "
+                "To add one of them, paste its address.",
+                math.ceil(budget_seconds),
+            ) % {
+                **seconds,
+                "found": "; ".join(
+                    f"{feed.title} ({feed.url})" if feed.title != feed.url else feed.url for feed in self.found
+                )
+                or _("none"),
+                "unchecked": ", ".join(self.unchecked),
+            }
+        super().__init__(message, url=url)
+
+
+def discover(url: str, *, allowed_networks=None, verify=None, deadline_seconds: float | None = None) -> list[Candidate]:
     """The feeds published by the page at ``url``, each one checked to parse.
 
-    Raises :class:`NoFeedFound` when there is none, and the fetcher's
+    Everything, the page and every candidate, happens within one budget
+    (``deadline_seconds``, by default the ``DISCOVERY_DEADLINE_SECONDS``
+    setting): discovery runs inside a web request, and a site that announces
+    ten feeds answering slowly must not hold the web worker until the server
+    kills it. Every fetch gets that budget's end as its deadline, and the
+    announced feeds are checked a few at a time, in parallel.
+
+    Raises :class:`NoFeedFound` when there is none,
+    :class:`DiscoveryTimedOut` (listing what was found and what was not
+    checked) when the budget ran out first, and the fetcher's
     :class:`~feeds.fetch.FetchError` subclasses when the page itself cannot
-    be fetched (refused address, timeout, ...).
+    be fetched (refused address, ...).
     """
-    page = fetch(url, accept=PAGE_ACCEPT, allowed_networks=allowed_networks, verify=verify)
+    budget = settings.DISCOVERY_DEADLINE_SECONDS if deadline_seconds is None else deadline_seconds
+    deadline = time.monotonic() + budget
+    options = {"deadline": deadline, "allowed_networks": allowed_networks, "verify": verify}
+    try:
+        page = fetch(url, accept=PAGE_ACCEPT, deadline_at=deadline, allowed_networks=allowed_networks, verify=verify)
+    except FetchTimeout:
+        raise DiscoveryTimedOut(url=url, budget_seconds=budget) from None
     page_ok = 200 <= page.status < 300
     if page_ok:
         itself = _parse_feed(page)
@@ -79,11 +151,16 @@ def discover(url: str, *, allowed_networks=None, verify=None) -> list[Candidate]
     else:
         linked = []
 
-    found = _checked(linked, allowed_networks=allowed_networks, verify=verify)
+    found, unchecked = _checked(linked, **options)
+    if unchecked:
+        raise DiscoveryTimedOut(url=url, budget_seconds=budget, found=found, unchecked=unchecked)
     if found:
         return found
-    for fallback_url in _fallback_urls(page.url):
-        found = _checked([(fallback_url, "")], allowed_networks=allowed_networks, verify=verify)
+    fallbacks = _fallback_urls(page.url)
+    for position, fallback_url in enumerate(fallbacks):
+        found, unchecked = _checked([(fallback_url, "")], **options)
+        if unchecked:
+            raise DiscoveryTimedOut(url=url, budget_seconds=budget, unchecked=fallbacks[position:])
         if found:
             return found
     if not page_ok:
@@ -98,20 +175,52 @@ def discover(url: str, *, allowed_networks=None, verify=None) -> list[Candidate]
     raise NoFeedFound(url=url)
 
 
-def _checked(links: Iterable[tuple[str, str]], *, allowed_networks, verify) -> list[Candidate]:
-    """Fetch each (url, title) and keep those that are feeds, without duplicates."""
-    candidates: list[Candidate] = []
-    seen: set[str] = set()
+_NOT_CHECKED = object()  # a candidate the budget left no time for
+
+
+def _checked(
+    links: Iterable[tuple[str, str]], *, deadline: float, allowed_networks, verify
+) -> tuple[list[Candidate], list[str]]:
+    """Fetch each (url, title), in parallel and by ``deadline``; keep those that are feeds.
+
+    Returns the feeds (in page order, without duplicates) and the URLs that
+    could not be checked before the deadline.
+    """
+    unique: list[tuple[str, str, str]] = []  # (key, url, title)
+    keys: set[str] = set()
     for link_url, link_title in links:
         key = normalize_url(link_url)
-        if key in seen:
+        if key not in keys:
+            keys.add(key)
+            unique.append((key, link_url, link_title))
+
+    def check(link_url: str) -> FetchResult | object | None:
+        try:
+            result = fetch(link_url, deadline_at=deadline, allowed_networks=allowed_networks, verify=verify)
+        except FetchTimeout:
+            return _NOT_CHECKED
+        except FetchError:
+            return None  # one broken link must not hide the others
+        return result if 200 <= result.status < 300 else None
+
+    urls = [link_url for _key, link_url, _title in unique]
+    if len(urls) <= 1:
+        results = [check(link_url) for link_url in urls]
+    else:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_CHECKS, len(urls)), thread_name_prefix="discovery") as pool:
+            results = list(pool.map(check, urls))
+
+    candidates: list[Candidate] = []
+    unchecked: list[str] = []
+    seen: set[str] = set()
+    for (key, link_url, link_title), result in zip(unique, results, strict=True):
+        if key in seen:  # an earlier link redirected here
             continue
         seen.add(key)
-        try:
-            result = fetch(link_url, allowed_networks=allowed_networks, verify=verify)
-        except FetchError:
-            continue  # one broken link must not hide the others
-        if not 200 <= result.status < 300:
+        if result is _NOT_CHECKED:
+            unchecked.append(link_url)
+            continue
+        if result is None:
             continue
         parsed = _parse_feed(result)
         if parsed is None:
@@ -124,7 +233,7 @@ def _checked(links: Iterable[tuple[str, str]], *, allowed_networks, verify) -> l
         candidates.append(
             Candidate(url=result.permanent_url, title=link_title or feed_title or result.permanent_url, kind=kind)
         )
-    return candidates
+    return candidates, unchecked
 
 
 def _parse_feed(result: FetchResult) -> tuple[str, str] | None:

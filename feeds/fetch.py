@@ -1072,6 +1072,7 @@ def fetch(
     last_modified: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    deadline_at: float | None = None,
     accept: str = DEFAULT_ACCEPT,
     allowed_networks: Iterable[str | IPNetwork] | None = None,
     verify: ssl.SSLContext | str | os.PathLike | bool | None = None,
@@ -1083,6 +1084,10 @@ def fetch(
     - ``max_bytes``: cap on the decompressed body (:class:`ResponseTooLarge`).
     - ``deadline_seconds``: wall-clock limit for everything, DNS and redirects
       included (:class:`FetchTimeout`).
+    - ``deadline_at``: a ``time.monotonic()`` instant this fetch must also end
+      by, for callers that share one budget between several fetches (feed
+      discovery in a web request): the fetch then ends at whichever comes
+      first, and raises :class:`FetchTimeout` at once if it has passed.
     - ``allowed_networks``: CIDR strings allowed although not public; None
       means the ``FETCH_ALLOWED_PRIVATE_NETWORKS`` setting.
     - ``verify``: an ``ssl.SSLContext`` or CA bundle path (tests use a private
@@ -1094,9 +1099,13 @@ def fetch(
         raise ValueError("max_bytes and deadline_seconds must be positive.")
     started = time.monotonic()
     deadline = started + deadline_seconds
+    if deadline_at is not None:
+        deadline = min(deadline, deadline_at)
     networks = _allowed_networks(allowed_networks)
     ssl_context = _ssl_context(verify)
     target = _parse_url(url)
+    if deadline <= started:
+        raise FetchTimeout(url=url)
     requested_url = target.url
     backend = _PinnedBackend(deadline)
     redirects: list[tuple[int, str]] = []

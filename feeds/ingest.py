@@ -42,7 +42,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -59,7 +59,7 @@ from members.notifications import FEED_PROBLEMS, optional_email_enqueue
 from .fetch import FetchError, FetchResult, fetch, normalize_url
 from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
-from .scheduler import HostBusy, host_slot
+from .scheduler import LEASE_RENEW_SECONDS, RUNNING_LEASE_SECONDS, HostBusy, feeds_take, host_slot
 from .store import entries_store, entry_published_at
 
 log = logging.getLogger(__name__)
@@ -163,13 +163,22 @@ def feed_fetch(*, feed_id: int, lease: str | None = None, host_wait_seconds: flo
     started_at = timezone.now()
     clock = time.monotonic()
     with host_slot(feed.url, wait_seconds=host_wait_seconds):
+        if lease is not None:
+            # Taken once the host has room (HostBusy leaves the queue lease as
+            # it was), held for the request's deadline and a little more.
+            seconds = settings.FEED_FETCH_DEADLINE_SECONDS + RUNNING_LEASE_SECONDS
+            taken, _held = feeds_take(feed_ids=[feed_id], lease=lease, seconds=seconds)
+            if not taken:
+                return None
+            feed = taken[0]
         result = _request(feed)
     return _record_result(feed, result, started_at=started_at, clock=clock)
 
 
 def _leased_feeds(feed_ids: list[int], lease: str | None) -> list[Feed]:
     """The active, non-demo feeds among ``feed_ids`` that still carry the
-    lease (all of them without one), in the order given."""
+    lease (all of them without one), in the order given. A look only: the
+    feeds are taken with scheduler.feeds_take."""
     feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False)
     if lease is not None:
         feeds = feeds.filter(next_fetch_at=datetime.fromisoformat(lease))
@@ -259,6 +268,7 @@ class _Fetched:
 
 
 _WAIT = "<wait>"  # no host name contains "<"
+_RENEW = object()  # no result for a while: time to renew the lease anyway
 
 
 class _HostQueues:
@@ -339,6 +349,13 @@ class _HostQueues:
             self.pending[host].clear()
             return given_up
 
+    def keep_only(self, ids: set[int]) -> None:
+        """Drop the feeds not in ``ids`` from what is left to start."""
+        with self.lock:
+            for host, queue in self.pending.items():
+                if any(feed.pk not in ids for feed in queue):
+                    self.pending[host] = deque(feed for feed in queue if feed.pk in ids)
+
     def left_over(self) -> list[Feed]:
         with self.lock:
             feeds = [feed for queue in self.pending.values() for feed in queue]
@@ -366,7 +383,7 @@ def feeds_fetch_batch(
     ``host_wait_seconds``, come back in ``postponed``. Stale leases are
     skipped as in `feed_fetch`.
     """
-    feeds = _leased_feeds(feed_ids, lease)
+    feeds, held = feeds_take(feed_ids=feed_ids, lease=lease)
     outcomes: list[FetchOutcome] = []
     postponed: list[int] = []
     if not feeds:
@@ -388,7 +405,17 @@ def feeds_fetch_batch(
     finished = 0
     try:
         while finished < workers:
-            item = results.get()
+            try:
+                item = results.get(timeout=LEASE_RENEW_SECONDS)
+            except Empty:
+                item = _RENEW
+            if (still_held := held.renew()) is not None:
+                # The hold on what is not recorded yet was renewed; feeds
+                # someone else took meanwhile (this thread stalled past the
+                # lease) are not started here any more.
+                queues.keep_only(still_held)
+            if item is _RENEW:
+                continue
             if item is None:
                 finished += 1
             elif item.result is None:
@@ -410,6 +437,7 @@ def feeds_fetch_batch(
         if not_modified:
             outcomes.extend(_record_not_modified_many(not_modified))
     postponed.extend(feed.pk for feed in queues.left_over())
+    held.give_back(postponed)
     return BatchOutcome(outcomes, postponed)
 
 
@@ -422,9 +450,8 @@ def _fetch_thread(queues: _HostQueues, results: SimpleQueue) -> None:
                 time.sleep(0.02)
                 continue
             try:
-                with host_slot(queues.urls[host]) as slot:
+                with host_slot(queues.urls[host]):
                     while (feed := queues.next_feed(host)) is not None:
-                        slot.keep()
                         started_at, clock = timezone.now(), time.monotonic()
                         try:
                             result = _request(feed)
@@ -576,6 +603,7 @@ def _record_success(
             "last_success_at": now,
             "error_count": 0,
             "last_error": "",
+            "fetch_notice": parsed.notice,
             "next_fetch_at": next_fetch_at,
         }
         if http_status is not None:
@@ -604,7 +632,7 @@ def _record_success(
                 bytes_received=size,
                 new_entries=stored.new,
                 updated_entries=stored.updated,
-                error=parsed.warning,
+                error=" ".join(filter(None, [parsed.warning, parsed.notice])),
             )
     return FetchOutcome(
         feed_id=target.pk,
@@ -612,7 +640,7 @@ def _record_success(
         http_status=http_status,
         new_entries=stored.new,
         updated_entries=stored.updated,
-        error=parsed.warning,
+        error=" ".join(filter(None, [parsed.warning, parsed.notice])),
         next_fetch_at=next_fetch_at,
     )
 

@@ -37,6 +37,14 @@ class Feed(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     error_count = models.PositiveIntegerField(default=0, help_text=_("Consecutive errors."))
+    fetch_notice = models.TextField(
+        _("fetch notice"),
+        blank=True,
+        help_text=_(
+            "What the last successful fetch told the feed's members, e.g. that only the newest entries of a very "
+            "long feed were kept. Cleared by a fetch with nothing to tell."
+        ),
+    )
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
     moved_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from")

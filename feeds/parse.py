@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import feedparser
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -85,7 +86,10 @@ class ParsedFeed:
     site_url: str
     entries: list[ParsedEntry]
     format: str  # "rss20", "atom10", "rss10" (RDF), "json" ...
-    warning: str = ""  # set for "bozo" documents that still yielded entries
+    warning: str = ""  # set for "bozo" documents that still yielded entries (the fetch log)
+    # For the members who registered the feed (shown with its health): e.g.
+    # that only the newest MAX_ENTRIES of a longer document were kept.
+    notice: str = ""
 
 
 def entry_identity(*, entry_id: str | None, link: str | None, title: str, published_at: datetime | None) -> str:
@@ -160,9 +164,9 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         raise ParseError(_("The feed could not be read (%(reason)s).") % {"reason": exc.__class__.__name__}) from exc
     channel = result.get("feed") or {}
     site_url = clean_url(channel.get("link"), url)
-    entries = _unique(
-        [_rss_entry(raw, feed_url=url, site_url=site_url) for raw in (result.get("entries") or [])[:MAX_ENTRIES]]
-    )
+    raw_entries = result.get("entries") or []
+    kept = _newest(raw_entries, [_rss_date(raw) for raw in raw_entries])
+    entries = _unique([_rss_entry(raw, feed_url=url, site_url=site_url) for raw in kept])
     warning = ""
     if result.get("bozo"):
         reason = _bozo_reason(result.get("bozo_exception"))
@@ -188,7 +192,29 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         entries=entries,
         format=result.get("version") or "unknown",
         warning=warning,
+        notice=_left_out_notice(len(raw_entries)),
     )
+
+
+def _newest(items: list, dates: list[datetime | None]) -> list:
+    """At most MAX_ENTRIES of ``items``: the newest by date (undated ones
+    after every dated one, in the document's order), kept in the document's
+    order. Only these are sanitized and stored, however long the document."""
+    if len(items) <= MAX_ENTRIES:
+        return items
+    ranked = sorted(range(len(items)), key=lambda i: (dates[i] is None, -dates[i].timestamp() if dates[i] else i))
+    return [items[i] for i in sorted(ranked[:MAX_ENTRIES])]
+
+
+def _left_out_notice(total: int) -> str:
+    """What members read when a document lists more entries than plnorg keeps."""
+    if total <= MAX_ENTRIES:
+        return ""
+    return ngettext(
+        "The feed lists %(total)s entry: plnorg kept the newest %(kept)s.",
+        "The feed lists %(total)s entries: plnorg kept the newest %(kept)s.",
+        total,
+    ) % {"total": number_format(total, force_grouping=True), "kept": number_format(MAX_ENTRIES, force_grouping=True)}
 
 
 def _bozo_reason(exc: BaseException | None) -> str:
@@ -273,8 +299,12 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "") if url else ""
 
 
+def _rss_date(raw: dict) -> datetime | None:
+    return _struct_to_datetime(raw.get("published_parsed") or raw.get("updated_parsed"))
+
+
 def _rss_entry(raw: dict, *, feed_url: str, site_url: str) -> ParsedEntry:
-    published = _struct_to_datetime(raw.get("published_parsed") or raw.get("updated_parsed"))
+    published = _rss_date(raw)
     contents = raw.get("content") or []
     content_detail = next((c for c in contents if "html" in (c.get("type") or "")), contents[0] if contents else None)
     enclosure_url = enclosure_type = ""
@@ -340,10 +370,9 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
         raise ParseError(_("The JSON Feed has no items list."))
     site_url = clean_url(_json_str(document.get("home_page_url")), url)
     feed_authors = _json_authors(document)
+    items = [item for item in items if isinstance(item, dict)]
     entries = []
-    for item in items[:MAX_ENTRIES]:
-        if not isinstance(item, dict):
-            continue
+    for item in _newest(items, [_json_item_date(item) for item in items]):
         text = _json_str(item.get("content_text"))
         content_html = _json_str(item.get("content_html")) or (html.escape(text).replace("\n", "<br>") if text else "")
         summary = _json_str(item.get("summary"))
@@ -359,7 +388,7 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
                 link_raw=_json_str(item.get("url")) or _json_str(item.get("external_url")),
                 title_raw=_json_str(item.get("title")),
                 author_raw=_json_authors(item) or feed_authors,
-                published_at=_json_date(item.get("date_published")) or _json_date(item.get("date_modified")),
+                published_at=_json_item_date(item),
                 summary_raw=html.escape(summary) if summary else content_html,
                 content_raw=content_html if summary else "",
                 enclosure_url=enclosure_url,
@@ -374,7 +403,12 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
         site_url=site_url,
         entries=_unique(entries),
         format="json" + _json_str(document.get("version")).rsplit("/", 1)[-1].replace(".", ""),
+        notice=_left_out_notice(len(items)),
     )
+
+
+def _json_item_date(item: dict) -> datetime | None:
+    return _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
 
 
 def _json_authors(obj: dict) -> str:

@@ -9,8 +9,10 @@ and the OPML import all rely on them):
 - Adding never waits for the feed itself: a new feed is stored with
   ``next_fetch_at`` = now and the scheduler fetches it within a minute. Only a
   *site* URL needs the network, to discover its feed (outside any
-  transaction). When a site announces several feeds, the candidates are
-  returned for the member to pick (``choose=`` on the second call).
+  transaction, within discovery's one time budget, ``DISCOVERY_DEADLINE_SECONDS``,
+  so a slow site never holds a web worker for long). When a site announces
+  several feeds, the candidates are returned for the member to pick
+  (``choose=`` on the second call).
 - Link-only platforms (LinkedIn, X) have no public feed: the profile link is
   stored as a Feed with status ``LINK_ONLY`` (the scheduler claims only
   ACTIVE feeds, so it is never fetched) and also as the subscription's

@@ -2,8 +2,11 @@
 
 Worker safety: late acknowledgement and rejection on a lost worker (settings)
 mean a task whose worker died is delivered again; every task here is
-idempotent (the fetch checks its lease, entries are upserted), and the soft
-time limit lets a stuck fetch record its error before the hard limit kills it.
+idempotent (the fetch takes its feeds with their lease, entries are upserted),
+and the soft time limit lets a stuck fetch record its error before the hard
+limit kills it. The feeds of a worker that died are not waiting for that
+redelivery: their running lease lapses within seconds and the scheduler
+claims them again (feeds/scheduler.py).
 """
 
 import logging
@@ -18,7 +21,7 @@ from .scheduler import HostBusy, feeds_queue, feeds_schedule_due
 log = logging.getLogger(__name__)
 
 # A fetch is bounded by FEED_FETCH_DEADLINE_SECONDS (30 s by default) well
-# inside these limits; the hard limit stays below the lease (300 s).
+# inside these limits; its running lease covers the deadline.
 FETCH_SOFT_TIME_LIMIT = 60
 FETCH_TIME_LIMIT = 90
 # A batch starts no fetch after BATCH_BUDGET_SECONDS (the rest are queued
@@ -63,7 +66,8 @@ def fetch_feeds(*, feed_ids: list[int], lease: str | None = None) -> None:
     try:
         batch = feeds_fetch_batch(feed_ids=feed_ids, lease=lease, budget_seconds=BATCH_BUDGET_SECONDS)
     except SoftTimeLimitExceeded:
-        # Feeds not recorded yet keep their lease and are claimed again after it.
+        # Feeds not recorded yet keep their running lease, no longer renewed:
+        # the scheduler claims them again within seconds.
         log.warning("a batch of %d feeds ran out of time; the rest are fetched after their lease", len(feed_ids))
         return
     if batch.postponed:

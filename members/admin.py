@@ -5,11 +5,12 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import RevokeOnlyAdmin
+from core.admin import DateHierarchyBounded, RevokeOnlyAdmin
 from core.spreadsheets import csv_writer
 
 from . import audit
 from .models import AuditEvent, Invitation, Member, OrganizationSettings, OutboundEmail, Team, User
+from .outbox import email_mark_delivered, email_resend
 
 
 def token_hint(token: str) -> str:
@@ -120,10 +121,39 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox. An "unknown" email was interrupted mid-send and may or may
+    not have arrived (members/outbox.py): it is resent only by the action,
+    after checking with the recipient or the mail server's log."""
+
     list_display = ["created_at", "to", "kind", "status", "attempts", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "idempotency_key"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["resend", "mark_delivered"]
+
+    @admin.action(description=_("Resend the selected unknown or failed emails (same Message-ID)"))
+    def resend(self, request, queryset):
+        emails = list(queryset)
+        resent = sum(email_resend(email=email, request=request) for email in emails)
+        if resent:
+            messages.success(request, _("%(n)d email(s) will be sent again.") % {"n": resent})
+        if skipped := len(emails) - resent:
+            messages.warning(
+                request,
+                _("%(n)d email(s) were left as they are: only unknown or failed emails can be resent.")
+                % {"n": skipped},
+            )
+
+    @admin.action(description=_("Mark the selected unknown emails as delivered (no resend)"))
+    def mark_delivered(self, request, queryset):
+        emails = list(queryset)
+        marked = sum(email_mark_delivered(email=email, request=request) for email in emails)
+        if marked:
+            messages.success(request, _("%(n)d email(s) marked as delivered.") % {"n": marked})
+        if skipped := len(emails) - marked:
+            messages.warning(
+                request, _("%(n)d email(s) were left as they are: only unknown emails can be marked.") % {"n": skipped}
+            )
 
 
 ANALYTICS_FIELDS = ["connectors_enabled", "introduction_suggestions_enabled", "network_figures_enabled"]
@@ -170,7 +200,7 @@ class _Echo:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateHierarchyBounded, admin.ModelAdmin):
     """Read-only: admins browse, filter and export; nobody edits or deletes."""
 
     list_display = ["created_at", "actor_email", "action", "object_type", "object_repr", "ip"]

@@ -33,6 +33,8 @@ SIGNUP_DOMAINS_CHANGED = "settings.signup_domains_changed"
 ANALYTICS_SWITCH_CHANGED = "settings.analytics_changed"
 MFA_RESET = "mfa.reset"
 AUDIT_EXPORTED = "audit.exported"
+EMAIL_RESENT = "email.resent"
+EMAIL_MARKED_DELIVERED = "email.marked_delivered"
 
 
 def client_ip(request) -> str | None:

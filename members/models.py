@@ -1,6 +1,7 @@
 """People: users, teams, member profiles, roles and the email outbox."""
 
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -135,9 +136,70 @@ class Team(models.Model):
             ancestor = ancestor.parent
 
 
+class TeamTree:
+    """The whole team tree, read in one query: each team's parent and manager.
+
+    The approval chain is defined here and only here (`approver_id`); the rule
+    for one member (`Member.approver_id`) and the list of the members a person
+    approves (`MemberQuerySet.approved_by`) both answer through it, at any
+    depth and without a query per level or per member. A cycle (which
+    `Team.clean` refuses, but old rows may hold) ends the walk."""
+
+    def __init__(self, rows: Iterable[tuple[int, int | None, int | None]]):
+        self.parent_of: dict[int, int | None] = {}
+        self.manager_of: dict[int, int | None] = {}
+        for team_id, parent_id, manager_id in rows:
+            self.parent_of[team_id] = parent_id
+            self.manager_of[team_id] = manager_id
+
+    @classmethod
+    def load(cls) -> "TeamTree":
+        return cls(Team.objects.order_by().values_list("pk", "parent_id", "manager_id"))
+
+    def lineage(self, team_id: int | None) -> list[int]:
+        """The team's id, then its parent's, up to the top team."""
+        chain: list[int] = []
+        while team_id is not None and team_id in self.parent_of and team_id not in chain:
+            chain.append(team_id)
+            team_id = self.parent_of[team_id]
+        return chain
+
+    def approver_id(self, *, team_id: int | None, user_id: int | None) -> int | None:
+        """Who approves the time of `user_id` in team `team_id`: the nearest
+        manager up the chain (the team's own first) who is not that person;
+        None: nobody above, an admin approves. So a manager's own time goes to
+        the next manager up, however many levels that is."""
+        for lineage_team_id in self.lineage(team_id):
+            manager_id = self.manager_of[lineage_team_id]
+            if manager_id is not None and manager_id != user_id:
+                return manager_id
+        return None
+
+    @property
+    def manager_ids(self) -> set[int]:
+        return {manager_id for manager_id in self.manager_of.values() if manager_id is not None}
+
+
 class MemberQuerySet(models.QuerySet):
     def active(self) -> "MemberQuerySet":
         return self.filter(user__is_active=True)
+
+    def approved_by(self, user_id: int, *, tree: TeamTree | None = None) -> "MemberQuerySet":
+        """The members whose approver (`TeamTree.approver_id`) is `user_id`.
+
+        Whoever manages no team in their own chain has the same approver as
+        everyone in their team, so whole teams are chosen by the tree; the few
+        members who manage a team in their chain (managers) are decided one
+        by one. Two small queries, whatever the depth or the head count."""
+        tree = tree or TeamTree.load()
+        teams = [team_id for team_id in tree.parent_of if tree.approver_id(team_id=team_id, user_id=None) == user_id]
+        mine, not_mine = set(), set()
+        for pk, team_id, member_user_id in self.model.objects.filter(user_id__in=tree.manager_ids).values_list(
+            "pk", "team_id", "user_id"
+        ):
+            approver = tree.approver_id(team_id=team_id, user_id=member_user_id)
+            (mine if approver == user_id else not_mine).add(pk)
+        return self.filter(models.Q(team_id__in=teams) | models.Q(pk__in=mine)).exclude(pk__in=not_mine)
 
 
 class Member(models.Model):
@@ -199,32 +261,32 @@ class Member(models.Model):
         if self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError({"time_zone": _("Unknown time zone.")})
 
-    def approver(self):
-        """Who approves this member's time: their team's manager, or, for the
-        manager themself, the parent team's manager; None means an admin."""
-        team = self.team
-        if team is None:
-            return None
-        if team.manager_id and team.manager_id != self.user_id:
-            return team.manager
-        parent = team.parent
-        while parent is not None:
-            if parent.manager_id and parent.manager_id != self.user_id:
-                return parent.manager
-            parent = parent.parent
-        return None
+    def approver_id(self, *, tree: TeamTree | None = None) -> int | None:
+        """Who approves this member's time (see `TeamTree.approver_id`): their
+        team's manager, or, for the manager themself, the next manager up;
+        None means an admin."""
+        return (tree or TeamTree.load()).approver_id(team_id=self.team_id, user_id=self.user_id)
+
+    def approver(self) -> "User | None":
+        approver_id = self.approver_id()
+        return None if approver_id is None else User.objects.get(pk=approver_id)
 
 
 class OutboundEmail(models.Model):
     """The email outbox. Each email is written here in the same transaction as
     the change that caused it and sent by a task, so a broker outage or a task
-    retry neither loses nor duplicates mail (idempotency_key is unique)."""
+    retry neither loses nor duplicates mail (idempotency_key is unique).
+
+    Sending is at most once (members/outbox.py): a send interrupted where the
+    server may have taken the message ends in UNKNOWN, never sent again unless
+    an admin chooses to."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown: interrupted mid-send, review before resending")
 
     to = models.EmailField(_("recipient"))
     user = models.ForeignKey(

@@ -1,5 +1,8 @@
 """Workflows that change people: roles, profiles, deactivation."""
 
+import re
+from dataclasses import dataclass
+
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -222,6 +225,10 @@ def invitation_accept(*, invitation, user: User) -> None:
 
 
 CSV_COLUMNS = ("email", "name", "team", "manager email")
+# Longest value shown back in the report's email column (the message says why
+# the whole value was refused).
+CSV_SHOWN_CHARACTERS = 80
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CSVImportError(ValueError):
@@ -230,41 +237,60 @@ class CSVImportError(ValueError):
         self.message = message
 
 
-def members_import_csv(*, content: bytes | str, actor: User | None) -> list[dict]:
-    """Create members from a CSV (email, name, team, manager email); one report
-    row per line: {"line", "email", "outcome": invited|exists|refused, "message"}.
-    Good rows are kept when others are refused. Each new member is invited by email."""
-    import csv
-    import io
+@dataclass
+class _PlannedInvitation:
+    """A row that passed every check, waiting for the import's one transaction."""
 
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
+    entry: dict
+    email: str
+    name: str
+    team: Team | None
+    manager: User | None
+
+
+def members_import_csv(*, content: bytes | str, actor: User | None) -> list[dict]:
+    """Invite people from a CSV (email, name, team, manager email); one report
+    row per line: {"line", "email", "outcome", "message"}, the outcome being
+    invited, exists (already a member), pending (already invited) or refused.
+
+    Every row is checked before anything is written (lengths against the model
+    fields, control characters such as NUL, email syntax, team, manager), then
+    the good rows are invited together in one transaction: a bad row is
+    refused with the reason and the others are kept, and nobody is invited or
+    emailed unless the whole import commits. Raises :class:`CSVImportError`
+    when the file as a whole cannot be read (nothing is invited then).
+    """
+    from django.db.models.functions import Lower
     from django.utils.translation import gettext as _
 
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CSVImportError(_("That file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from exc
-    reader = csv.DictReader(io.StringIO(content))
-    headers = {(name or "").strip().lower().replace("_", " "): name for name in (reader.fieldnames or [])}
-    missing = [column for column in CSV_COLUMNS if column not in headers]
-    if missing:
-        raise CSVImportError(
-            _("The file is missing the column(s): %(missing)s. The first line must be: %(expected)s.")
-            % {"missing": ", ".join(missing), "expected": ",".join(CSV_COLUMNS)}
-        )
-    teams = {team.name.lower(): team for team in Team.objects.all()}
+    from .models import Invitation
+
+    rows = _csv_rows(content)
+    # Looked up once for the whole file; values the checks below refuse stay
+    # out of the queries (PostgreSQL refuses a NUL even in a WHERE clause).
+    emails = {
+        value.lower()
+        for _line, (email, _name, _team, manager_email) in rows
+        for value in (email, manager_email)
+        if value and len(value) <= User._meta.get_field("email").max_length and not _CONTROL_CHARACTERS.search(value)
+    }
+    users = list(User.objects.annotate(key=Lower("email")).filter(key__in=emails))
+    existing = {user.email.lower() for user in users}
+    managers = {user.email.lower(): user for user in users if user.is_active}
+    pending = set(
+        Invitation.objects.pending().annotate(key=Lower("email")).filter(key__in=emails).values_list("key", flat=True)
+    )
+    teams = {team.name.lower(): team for team in Team.objects.select_related("manager")}
+    planned_managers: dict[int, User] = {}  # team id -> the manager an earlier good row gives it
     report: list[dict] = []
+    planned: list[_PlannedInvitation] = []
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        email, name, team_name, manager_email = ((row.get(headers[c]) or "").strip() for c in CSV_COLUMNS)
-        entry = {"line": line, "email": email, "outcome": "refused", "message": ""}
+    for line, (email, name, team_name, manager_email) in rows:
+        entry = {"line": line, "email": _csv_shown(email), "outcome": "refused", "message": ""}
         report.append(entry)
-        try:
-            validate_email(email)
-        except ValidationError:
-            entry["message"] = _("“%(email)s” is not a valid email address.") % {"email": email}
+        problem = _csv_value_problem(email=email, name=name, team_name=team_name, manager_email=manager_email)
+        if problem:
+            entry["message"] = problem
             continue
         email = email.lower()
         if email in seen:
@@ -282,27 +308,132 @@ def members_import_csv(*, content: bytes | str, actor: User | None) -> list[dict
                 continue
         manager = None
         if manager_email:
-            manager = User.objects.filter(email__iexact=manager_email, is_active=True).first()
+            manager = managers.get(manager_email.lower())
             if manager is None:
                 entry["message"] = _("The manager email %(email)s is not a member.") % {"email": manager_email}
                 continue
             if team is None:
                 entry["message"] = _("A manager email needs a team.")
                 continue
-            if team.manager_id and team.manager_id != manager.pk:
+            current = planned_managers.get(team.pk) or team.manager
+            if current is not None and current.pk != manager.pk:
                 entry["message"] = _("%(manager)s is not the manager of %(team)s (%(current)s is).") % {
                     "manager": manager_email,
                     "team": team.name,
-                    "current": team.manager.email,
+                    "current": current.email,
                 }
                 continue
-        if User.objects.filter(email__iexact=email).exists():
+        if email in existing:
             entry["outcome"], entry["message"] = "exists", _("Already a member; nothing changed.")
             continue
-        with transaction.atomic():
-            if manager is not None and team.manager_id is None:
-                team.manager = manager
-                team.save(update_fields=["manager"])
-            invitation_send(email=email, actor=actor, team=team, display_name=name)
-        entry["outcome"], entry["message"] = "invited", _("Invitation sent.")
+        if email in pending:
+            entry["outcome"] = "pending"
+            entry["message"] = _("Already invited; the pending invitation was not sent again.")
+            continue
+        if manager is not None and team.manager_id is None:
+            planned_managers[team.pk] = manager
+        planned.append(_PlannedInvitation(entry=entry, email=email, name=name, team=team, manager=manager))
+    with transaction.atomic():
+        for plan in planned:
+            if plan.manager is not None and plan.team.manager_id is None:
+                plan.team.manager = plan.manager
+                plan.team.save(update_fields=["manager"])
+            try:
+                invitation_send(email=plan.email, actor=actor, team=plan.team, display_name=plan.name)
+            except InvitationRefused:  # signed up since the check
+                plan.entry["outcome"], plan.entry["message"] = "exists", _("Already a member; nothing changed.")
+                continue
+            plan.entry["outcome"], plan.entry["message"] = "invited", _("Invitation sent.")
     return report
+
+
+def _csv_rows(content: bytes | str) -> list[tuple[int, tuple[str, str, str, str]]]:
+    """The file's rows as (line, (email, name, team, manager email)), values trimmed.
+
+    The whole file is read before anything is checked, so a damaged line
+    refuses the file without a single invitation.
+    """
+    import csv
+    import io
+
+    from django.utils.translation import gettext as _
+
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CSVImportError(_("That file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from exc
+    if not content.strip():
+        raise CSVImportError(
+            _("That file is empty. The first line must be: %(expected)s.") % {"expected": ",".join(CSV_COLUMNS)}
+        )
+    reader = csv.DictReader(io.StringIO(content))
+    try:
+        headers = {(name or "").strip().lower().replace("_", " "): name for name in (reader.fieldnames or [])}
+        missing = [column for column in CSV_COLUMNS if column not in headers]
+        if missing:
+            raise CSVImportError(
+                _("The file is missing the column(s): %(missing)s. The first line must be: %(expected)s.")
+                % {"missing": ", ".join(missing), "expected": ",".join(CSV_COLUMNS)}
+            )
+        rows = []
+        for row in reader:
+            values = tuple((row.get(headers[column]) or "").strip() for column in CSV_COLUMNS)
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise CSVImportError(
+            _("Line %(line)d cannot be read as CSV (%(reason)s), so nothing was imported.")
+            % {"line": reader.reader.line_num, "reason": exc}  # the line being read, not the last row's
+        ) from exc
+    return rows
+
+
+def _csv_value_problem(*, email: str, name: str, team_name: str, manager_email: str) -> str:
+    """Why a row's values cannot be stored, in a sentence for the admin ("" if they can).
+
+    Lengths come from the model fields the values go into, so a value the
+    database would refuse is refused here, before anything is written.
+    """
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.utils.translation import gettext as _
+
+    from .models import Invitation
+
+    columns = {
+        "email": (email, Invitation._meta.get_field("email").max_length),
+        "name": (name, Invitation._meta.get_field("display_name").max_length),
+        "team": (team_name, Team._meta.get_field("name").max_length),
+        "manager email": (manager_email, User._meta.get_field("email").max_length),
+    }
+    for column, (value, _limit) in columns.items():
+        if _CONTROL_CHARACTERS.search(value):
+            return _(
+                "The %(column)s column contains a control character (such as a NUL byte or a line break); "
+                "remove it and import the file again."
+            ) % {"column": column}
+    for column, (value, limit) in columns.items():
+        if len(value) > limit:
+            return _("The %(column)s column is %(length)d characters long; at most %(limit)d are allowed.") % {
+                "column": column,
+                "length": len(value),
+                "limit": limit,
+            }
+    if not email:
+        return _("The email column is empty.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("“%(email)s” is not a valid email address.") % {"email": email}
+    if manager_email:
+        try:
+            validate_email(manager_email)
+        except ValidationError:
+            return _("The manager email “%(email)s” is not a valid email address.") % {"email": manager_email}
+    return ""
+
+
+def _csv_shown(value: str) -> str:
+    """A value as the report shows it: control characters visible, long values cut."""
+    shown = _CONTROL_CHARACTERS.sub("\ufffd", value)
+    return shown if len(shown) <= CSV_SHOWN_CHARACTERS else shown[:CSV_SHOWN_CHARACTERS] + "…"

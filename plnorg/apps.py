@@ -16,3 +16,6 @@ class PlnorgConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_wal, dispatch_uid="plnorg-sqlite-wal")
+        from core.admin import admin_date_fields_bound
+
+        admin_date_fields_bound()

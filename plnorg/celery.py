@@ -37,9 +37,12 @@ app.conf.beat_schedule = {
         "task": "plnorg.refresh_dashboard",
         "schedule": crontab(minute="*/30"),
     },
+    # Often, so feeds a killed worker held are fetched again seconds after
+    # their short running lease lapses (feeds/scheduler.py); a tick with
+    # nothing due is one indexed query.
     "schedule-due-feeds": {
         "task": "feeds.schedule_due_feeds",
-        "schedule": 60.0,
+        "schedule": 15.0,
     },
     "purge-fetch-logs": {
         "task": "feeds.purge_fetch_logs",

@@ -40,6 +40,12 @@ class DatabaseCollector:
         yield fetches
         backlog = OutboundEmail.objects.filter(status__in=["pending", "sending"]).count()
         yield GaugeMetricFamily("plnorg_outbox_backlog", "Emails waiting to be sent.", value=backlog)
+        unknown = OutboundEmail.objects.filter(status=OutboundEmail.Status.UNKNOWN).count()
+        yield GaugeMetricFamily(
+            "plnorg_outbox_unknown",
+            "Emails interrupted mid-send (delivered or not): review and resend them in the admin.",
+            value=unknown,
+        )
         depth = queue_depth()
         if depth is not None:
             yield GaugeMetricFamily("plnorg_queue_depth", "Tasks waiting in the Celery queue.", value=depth)

@@ -222,6 +222,10 @@ CELERY_TIMEZONE = "UTC"
 # An empty EMAIL_URL (as in .env.example) means console email too.
 EMAIL_CONFIG = env.email_url_config(env("EMAIL_URL", default="") or "consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may wait on the server: a stalled server ends the
+# send (marked "unknown" if the message was on its way, see members/outbox.py)
+# instead of holding a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="plnorg <plnorg@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -415,6 +419,10 @@ FETCH_BATCH_SIZE = env.int("FETCH_BATCH_SIZE", default=50)
 FETCH_BATCH_THREADS = env.int("FETCH_BATCH_THREADS", default=8)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=5 * 1024 * 1024)
 FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=30.0)
+# Feed discovery (a member adds a site, and its page and announced feeds are
+# read) runs inside the web request: everything it fetches shares this one
+# budget, well under gunicorn's 30-second worker timeout.
+DISCOVERY_DEADLINE_SECONDS = env.float("DISCOVERY_DEADLINE_SECONDS", default=8.0)
 
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).

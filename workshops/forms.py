@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
 from members.models import FACILITATORS, User
 
 from .models import Attendance, Feedback, Resource, Topic, Workshop, WorkshopSession
@@ -38,6 +39,7 @@ class WorkshopForm(forms.ModelForm):
             "facilitators",
             "resources",
         ]
+        field_classes = {"registration_deadline": dates.DateTimeField}
         widgets = {
             "topics": forms.CheckboxSelectMultiple,
             "resources": forms.CheckboxSelectMultiple,
@@ -62,7 +64,7 @@ class WorkshopForm(forms.ModelForm):
 
 class SessionForm(forms.Form):
     session_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = dates.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     end = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")

@@ -9,6 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
+
 from ..models import Report, Subscription
 from ..stream import ORDER_DATE, ORDER_RELEVANCE, StreamFilters
 
@@ -53,8 +55,12 @@ class StreamFilterForm(forms.Form):
     member = _ListedChoiceField(label=_("Member"), required=False, coerce=int, empty_value=None)
     platform = _ListedChoiceField(label=_("Platform"), required=False, empty_value="")
     topic = _ListedChoiceField(label=_("Topic"), required=False, empty_value="")
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = dates.DateField(
+        label=_("From"), required=False, dates=dates.PUBLISHED_DATES, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = dates.DateField(
+        label=_("To"), required=False, dates=dates.PUBLISHED_DATES, widget=forms.DateInput(attrs={"type": "date"})
+    )
     picks = forms.BooleanField(label=_("Picks only"), required=False)
     order = forms.ChoiceField(
         label=_("Order"),

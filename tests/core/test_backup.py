@@ -2,10 +2,14 @@
 
 Time entries, registrations (with their history) and an uploaded workshop
 file are made through the services, committed (`transaction=True`: pg_dump
-only sees committed rows), backed up, and restored into a new database and an
-empty uploads folder, as on a new machine. A separate plnorg process pointed
-at the restored database and folder then reads every row back by id; each
-must equal the original field for field, and the file byte for byte.
+only sees committed rows), backed up, and restored as on a new machine: a
+separate plnorg process configured with a new database and an empty uploads
+folder runs `restore`, and another reads every row back by id; each must
+equal the original field for field, and the file byte for byte.
+
+Checking a backup in another database (`restore --database`) must leave the
+live uploads folder exactly as it is: a file deleted since the backup stays
+deleted.
 """
 
 import json
@@ -13,6 +17,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import psycopg2
@@ -21,6 +26,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
@@ -87,11 +94,13 @@ def _serialized(model, ids: list[int]) -> list[dict]:
     return json.loads(serializers.serialize("json", model.objects.filter(pk__in=ids).order_by("pk")))
 
 
-def _read_back_in_a_new_process(*, database: str, media_root: Path, wanted: dict) -> dict:
+def _manage_in_a_new_process(*args: str, database: str, media_root: Path) -> str:
+    """Run manage.py as plnorg on another machine would: configured with that
+    database and that uploads folder. Returns what it printed."""
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database}"
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", READ_BACK.format(wanted=json.dumps(wanted))],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": str(media_root), "S3_BUCKET": ""},
         capture_output=True,
@@ -99,7 +108,14 @@ def _read_back_in_a_new_process(*, database: str, media_root: Path, wanted: dict
         timeout=90,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return result.stdout
+
+
+def _read_back_in_a_new_process(*, database: str, media_root: Path, wanted: dict) -> dict:
+    script = READ_BACK.format(wanted=json.dumps(wanted))
+    return json.loads(
+        _manage_in_a_new_process("shell", "-v", "0", "-c", script, database=database, media_root=media_root)
+    )
 
 
 @pytest.fixture
@@ -157,10 +173,11 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
 
     folder = backup_create(destination=tmp_path / "backups")
     restored_media = tmp_path / "restored-uploads"  # empty, as on a new machine
-    settings.MEDIA_ROOT = str(restored_media)
-    backup_restore(source=folder, database=restore_database)
+    # The new machine restores into its own (default) database and uploads folder.
+    printed = _manage_in_a_new_process("restore", str(folder), database=restore_database, media_root=restored_media)
     restored = _read_back_in_a_new_process(database=restore_database, media_root=restored_media, wanted=wanted)
 
+    assert printed == f"restored {folder} (uploads in {restored_media})\n"
     assert (folder / "database.dump").stat().st_size > 0
     assert (restored["database"], restored["media_root"]) == (restore_database, str(restored_media))
     assert _table_counts(restore_database) == source_counts
@@ -194,6 +211,79 @@ def test_backup_restores_time_entries_registrations_and_uploads(tmp_path, settin
     assert (stored["file"], stored["file_name"], stored["size_bytes"]) == (material.file.name, "week_1.pdf", len(PDF))
     assert (restored_media / material.file.name).read_bytes() == PDF
     assert bytes.fromhex(restored["file_hex"]) == PDF
+
+
+def _folder_contents(folder: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``folder``, by relative path."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes() if path.is_file() else None
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def _public_tables(dbname: str) -> list[str]:
+    conn = _pg(dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_checking_a_backup_in_another_database_leaves_the_live_uploads_as_they_are(
+    tmp_path, settings, restore_database
+):
+    live = tmp_path / "uploads"
+    settings.MEDIA_ROOT = str(live)
+    facilitator = MemberFactory()
+    role_grant(user=facilitator.user, group_name=FACILITATORS)
+    workshop = WorkshopFactory(facilitators=[facilitator.user])
+    kept, deleted = (
+        material_add(workshop=workshop, actor=facilitator.user, title=title, upload=SimpleUploadedFile(name, body))
+        for title, name, body in [("Kept", "kept.pdf", PDF + b"kept"), ("Deleted", "deleted.pdf", PDF + b"gone")]
+    )
+    folder = backup_create(destination=tmp_path / "backups")
+    (live / deleted.file.name).unlink()  # deleted on the live site after the backup
+    live_before = _folder_contents(live)
+    assert live_before[kept.file.name] == PDF + b"kept"
+    assert deleted.file.name not in live_before
+
+    with pytest.raises(CommandError) as without_folder:
+        call_command("restore", str(folder), "--database", restore_database)
+    with pytest.raises(CommandError) as inside_live:
+        call_command("restore", str(folder), "--database", restore_database, "--uploads", str(live / "check"))
+    assert str(without_folder.value) == (
+        f"Restoring into another database ({restore_database}) does not touch the live uploads folder ({live}): "
+        "name a folder for the backup's uploads with --uploads FOLDER (an empty one, e.g. /tmp/plnorg-check)."
+    )
+    assert str(inside_live.value) == (
+        f"{live / 'check'} is, is inside or contains the live uploads folder ({live}); restoring into "
+        f"another database ({restore_database}) must not write there. Name another folder with --uploads."
+    )
+    assert _public_tables(restore_database) == []  # refused before pg_restore ran
+
+    check = tmp_path / "check-uploads"
+    out = StringIO()
+    call_command("restore", str(folder), "--database", restore_database, "--uploads", str(check), stdout=out)
+
+    assert out.getvalue() == f"restored {folder} (uploads in {check})\n"
+    assert _folder_contents(live) == live_before  # byte for byte: the deleted file did not come back
+    assert {name: body for name, body in _folder_contents(check).items() if body is not None} == {
+        kept.file.name: PDF + b"kept",
+        deleted.file.name: PDF + b"gone",
+    }
+    conn = _pg(restore_database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT title FROM workshops_workshopmaterial WHERE workshop_id = %s ORDER BY title", [workshop.pk]
+            )
+            assert [row[0] for row in cur.fetchall()] == ["Deleted", "Kept"]
+    finally:
+        conn.close()
 
 
 def test_restore_refuses_a_folder_without_a_dump(tmp_path):

@@ -39,7 +39,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests.feeds.servers import FeedServer
-from tests.feeds.test_workers import Worker, wait_for
+from tests.feeds.test_workers import CELERY, Worker, wait_for
 
 hypothesis_settings.register_profile(
     "ci",
@@ -282,6 +282,28 @@ def private_postgres(feed_server, django_db_setup_name) -> Iterator[PrivatePostg
         cluster.destroy()
 
 
+class Beat:
+    """``celery beat`` with the real schedule (plnorg/celery.py), in its own session."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.log = folder / "beat.log"
+        self.process = subprocess.Popen(
+            [CELERY, "-A", "plnorg", "beat", "--schedule", str(folder / "beat-schedule"), "--loglevel", "INFO",
+             "--logfile", str(self.log)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        wait_for(lambda: self.log.exists() and "beat: Starting" in self.log.read_text(), what="beat to start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
 @dataclass
 class Site:
     """One drill's world: a clone of the template, two Redis, gunicorn, workers."""
@@ -295,6 +317,7 @@ class Site:
     port: int = 0
     server: subprocess.Popen | None = None
     workers: list[Worker] = field(default_factory=list)
+    beats: list[Beat] = field(default_factory=list)
     cookies: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -304,15 +327,27 @@ class Site:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start_server(self) -> None:
+    def start_server(self, *, workers: int = 1, threads: int = 4, timeout_seconds: int = 60) -> None:
+        """Serve the site with gunicorn. ``start_server(workers=4, threads=1,
+        timeout_seconds=30)`` is production's shape (Dockerfile: four sync
+        workers, gunicorn's default 30-second worker timeout)."""
         self.port = free_port(8790, 8899)
         self.server = subprocess.Popen(
-            [GUNICORN, "plnorg.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", "1", "--threads", "4",
-             "--timeout", "60", "--graceful-timeout", "2", "--access-logfile", "-"],
+            [GUNICORN, "plnorg.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
+             "--threads", str(threads), "--timeout", str(timeout_seconds), "--graceful-timeout", "2",
+             "--access-logfile", "-"],
             cwd=ROOT, env=self.env, stdout=open(self.folder / "server.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         wait_for(self._serving, timeout=60, what="the site to serve")
+
+    def restart_server(self, **options) -> None:
+        """Stop gunicorn and start it again with other options (see start_server)."""
+        self._stop_server()
+        self.start_server(**options)
+
+    def server_log(self) -> str:
+        return (self.folder / "server.log").read_text(errors="replace")
 
     def _serving(self) -> bool:
         if self.server and self.server.poll() is not None:
@@ -341,6 +376,11 @@ class Site:
         self.workers.append(worker)
         return worker
 
+    def beat(self) -> Beat:
+        beat = Beat(self.env, self.folder)
+        self.beats.append(beat)
+        return beat
+
     def manage(self, *args: str) -> str:
         return manage(self.env, *args)
 
@@ -366,8 +406,13 @@ class Site:
         return ids
 
     def stop(self) -> None:
+        for beat in self.beats:
+            beat.stop()
         for worker in self.workers:
             worker.stop()
+        self._stop_server()
+
+    def _stop_server(self) -> None:
         if self.server and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
             try:

@@ -77,6 +77,16 @@ def enqueue_email(key: str) -> str:
     return str(email.pk)
 
 
+def invite(count: str) -> str:
+    """``count`` invitations through the real workflow (each commits its email
+    to the outbox and queues its sending)."""
+    from members.services import invitation_send
+
+    for n in range(int(count)):
+        invitation_send(email=f"invitee{n}@example.org", actor=None, display_name=f"Invitee {n}")
+    return count
+
+
 def send_task(name: str) -> str:
     from plnorg.celery import app
 
@@ -91,7 +101,14 @@ def due() -> str:
     return str(Feed.objects.filter(is_demo=False).update(next_fetch_at=timezone.now()))
 
 
-JOBS = {"prepare": prepare, "session": session, "enqueue-email": enqueue_email, "send-task": send_task, "due": due}
+JOBS = {
+    "prepare": prepare,
+    "session": session,
+    "enqueue-email": enqueue_email,
+    "invite": invite,
+    "send-task": send_task,
+    "due": due,
+}
 
 if __name__ == "__main__":
     print(JOBS[sys.argv[1]](*sys.argv[2:]))

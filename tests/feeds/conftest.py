@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import trustme
 
-from tests.feeds.servers import ConnectionStats, FeedServer
+from tests.feeds.servers import ConnectionStats, FeedServer, silent
 
 
 @dataclass
@@ -215,3 +215,46 @@ def servers(settings) -> Iterator[Callable[..., FeedServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@dataclass
+class SlowSite:
+    """A blog whose page answers at once and announces feeds that never answer."""
+
+    server: LocalServer
+    feeds: list[str]  # the announced feed URLs, in page order
+    budget_seconds: int
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/"
+
+    @property
+    def message(self) -> str:
+        """What a member is told: nothing could be checked in time, nothing saved."""
+        return (
+            f"The site answers slowly: plnorg stopped looking for its feeds after {self.budget_seconds} seconds "
+            f"and saved nothing. Feeds found: none. Not checked in time: {', '.join(self.feeds)}. "
+            "To add one of them, paste its address."
+        )
+
+
+@pytest.fixture
+def slow_site(serve, settings) -> SlowSite:
+    """A blog on 127.0.0.2 announcing 10 feeds that never answer; discovery's budget is 2 seconds."""
+    settings.FETCH_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+    settings.DISCOVERY_DEADLINE_SECONDS = 2
+    server = serve("127.0.0.2")
+    feeds = [f"{server.url}/feeds/{n}.xml" for n in range(10)]
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="Feed {n}" href="{url}">'
+        for n, url in enumerate(feeds)
+    )
+    server.route(
+        "/",
+        f"<!DOCTYPE html><html><head><title>Slow blog</title>{links}</head><body><p>Hi</p></body></html>",
+        content_type="text/html; charset=utf-8",
+    )
+    for url in feeds:
+        server.routes[url.removeprefix(server.url)] = silent(60)
+    return SlowSite(server=server, feeds=feeds, budget_seconds=2)

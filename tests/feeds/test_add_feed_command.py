@@ -1,5 +1,6 @@
 """`manage.py add_feed`: one line per input, non-zero exit if any was refused."""
 
+import time
 from io import StringIO
 
 import pytest
@@ -87,3 +88,16 @@ def test_add_feed_exit_status_from_the_command_line(capsys):
         "refused: ftp://example.com/x: plnorg only fetches addresses that start with http:// or https://.\n"
     )
     assert captured.err == "CommandError: 1 of 1 refused.\n"
+
+
+@pytest.mark.timeout(60)
+def test_add_feed_for_a_site_with_slow_feeds_stops_at_the_budget(slow_site):
+    MemberFactory(user__email="eve@example.org")
+    started = time.monotonic()
+
+    out, error = run(slow_site.url, "--member", "eve@example.org")
+
+    assert time.monotonic() - started < slow_site.budget_seconds + 2.0
+    assert out.splitlines() == [f"refused: {slow_site.url}: {slow_site.message}"]
+    assert error == "1 of 1 refused."
+    assert Subscription.objects.filter(feed__url__startswith=slow_site.server.url).count() == 0

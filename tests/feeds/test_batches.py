@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from feeds import scheduler
 from feeds.ingest import feed_fetch, feeds_fetch_batch
 from feeds.models import Entry, Feed, FetchLog
-from feeds.scheduler import _redis, host_slot
+from feeds.scheduler import HostBusy, _redis, host_slot
 from tests.factories import FeedFactory
 from tests.feeds.servers import FeedServer, numbered_items, rss
 
@@ -176,21 +177,62 @@ def test_the_task_queues_postponed_feeds_again_with_their_lease(servers, setting
         "lease": lease.isoformat(),
     }
     assert server.hits == {}
+    assert Feed.objects.get(pk=feed.pk).next_fetch_at == lease  # given back, so the queued task finds it
 
 
-def test_a_held_host_slot_is_renewed_before_it_could_expire(settings):
-    settings.FETCH_PER_HOST_LIMIT = 1
+def test_a_held_host_slot_is_renewed_by_the_heartbeat_and_a_released_one_is_not(settings):
+    settings.FETCH_PER_HOST_LIMIT = 2
     url = "https://renewed.example/feed.xml"
     key = scheduler._slot_key("renewed.example")
-    with host_slot(url) as slot:
-        [(token, first_expiry)] = _redis().zrange(key, 0, -1, withscores=True)
+    with host_slot(url):
+        with host_slot(url):
+            (first_token, first_expiry), (second_token, _) = _redis().zrange(key, 0, -1, withscores=True)
+        assert _redis().zrange(key, 0, -1) == [first_token]  # the second one is released
         time.sleep(0.05)
-        slot.keep()  # young: not renewed
-        assert _redis().zscore(key, token) == first_expiry
-        slot.renewed -= scheduler.SLOT_RENEW_AFTER_SECONDS  # held for a minute
-        slot.keep()
-        renewed = _redis().zscore(key, token)
+
+        scheduler._heartbeat.renew()  # what the heartbeat thread does every SLOT_RENEW_SECONDS
+
+        renewed = _redis().zscore(key, first_token)
         assert first_expiry + 0.04 < renewed <= time.time() + scheduler.SLOT_SECONDS
+        assert _redis().zscore(key, second_token) is None  # not brought back
+    assert _redis().zcard(key) == 0
+
+
+def test_a_slot_held_longer_than_its_ttl_stays_held_and_a_dead_holders_slot_expires(settings, monkeypatch):
+    """The heartbeat thread keeps a slot held across a fetch longer than
+    SLOT_SECONDS; a holder that stops renewing (a killed worker) loses it
+    SLOT_SECONDS later. (Times shortened: a 0.6 s slot renewed every 0.1 s.)"""
+    monkeypatch.setattr(scheduler, "SLOT_SECONDS", 0.6)
+    monkeypatch.setattr(scheduler, "SLOT_RENEW_SECONDS", 0.1)
+    monkeypatch.setattr(scheduler, "_heartbeat", scheduler._SlotHeartbeat())  # a thread with the short times
+    settings.FETCH_PER_HOST_LIMIT = 1
+    url = "https://held.example/feed.xml"
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_for_a_long_fetch() -> None:
+        with host_slot(url):
+            holding.set()
+            done.wait(5)
+
+    holder = threading.Thread(target=hold_for_a_long_fetch)
+    holder.start()
+    holding.wait(5)
+    try:
+        with pytest.raises(HostBusy):  # 1.5 s of trying: 2.5 times the slot's time to live
+            with host_slot(url, wait_seconds=1.5):
+                pass
+    finally:
+        done.set()
+        holder.join()
+
+    key = scheduler._slot_key("held.example")
+    _redis().zadd(key, {"a-killed-worker": time.time() + scheduler.SLOT_SECONDS})  # never renewed
+    with pytest.raises(HostBusy):
+        with host_slot(url):
+            pass
+    time.sleep(0.7)
+    with host_slot(url):
+        pass
     assert _redis().zcard(key) == 0
 
 
@@ -238,3 +280,50 @@ def test_a_database_error_recording_one_feed_leaves_the_rest_of_the_batch(server
     assert not FetchLog.objects.filter(feed=doomed).exists()
     assert Feed.objects.get(pk=doomed.pk).next_fetch_at == doomed.next_fetch_at  # its lease brings it back
     assert f"recording the fetch of feed {doomed.pk} failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_renews_its_hold_while_it_runs_and_leaves_a_feed_taken_elsewhere(servers, settings, monkeypatch):
+    """The running lease (shortened here to 1 s, renewed every 0.2 s) never
+    lapses under a fetch that takes twice as long; a feed another scheduler
+    claimed meanwhile is not started by this batch."""
+    from feeds import ingest
+
+    monkeypatch.setattr(scheduler, "RUNNING_LEASE_SECONDS", 1)
+    monkeypatch.setattr(scheduler, "LEASE_RENEW_SECONDS", 0.2)
+    monkeypatch.setattr(ingest, "LEASE_RENEW_SECONDS", 0.2)
+    settings.FETCH_PER_HOST_LIMIT = 1  # one feed at a time: the others wait their turn
+    server = servers("127.0.0.67")
+    lease = timezone.now() + timedelta(minutes=5)
+    slow, claimed_elsewhere, last = (
+        FeedFactory(url=server.set(f"/{name}.xml", rss(numbered_items(1, prefix=name)), delay_seconds=delay),
+                    next_fetch_at=lease)
+        for name, delay in (("slow", 2.0), ("elsewhere", 0), ("last", 0))
+    )  # fmt: skip
+    elsewhere_lease = lease + timedelta(minutes=1)
+    seen: list[tuple[datetime, datetime]] = []  # (when, the slow feed's next_fetch_at)
+    stop = threading.Event()
+
+    def observe() -> None:
+        started = time.monotonic()
+        while not stop.wait(0.1):
+            if time.monotonic() - started > 0.5 and not Feed.objects.filter(next_fetch_at=elsewhere_lease).exists():
+                Feed.objects.filter(pk=claimed_elsewhere.pk).update(next_fetch_at=elsewhere_lease)
+            if server.hits["/slow.xml"] and not FetchLog.objects.filter(feed=slow).exists():
+                seen.append((timezone.now(), Feed.objects.get(pk=slow.pk).next_fetch_at))
+        connection.close()
+
+    observer = threading.Thread(target=observe)
+    observer.start()
+    try:
+        batch = feeds_fetch_batch(feed_ids=[slow.pk, claimed_elsewhere.pk, last.pk], lease=lease.isoformat())
+    finally:
+        stop.set()
+        observer.join()
+
+    assert sorted(o.feed_id for o in batch.outcomes) == sorted([slow.pk, last.pk])
+    assert server.hits == {"/slow.xml": 1, "/last.xml": 1}
+    assert Feed.objects.get(pk=claimed_elsewhere.pk).next_fetch_at == elsewhere_lease
+    assert len(seen) >= 10
+    assert all(now < held_until <= now + timedelta(seconds=1.5) for now, held_until in seen)  # never lapsed
+    assert len({held_until for _now, held_until in seen}) >= 4  # renewed

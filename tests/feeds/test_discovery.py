@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from feeds.discovery import Candidate, NoFeedFound, discover
-from feeds.fetch import FetchError, ForbiddenAddress
+from feeds.discovery import Candidate, DiscoveryTimedOut, NoFeedFound, discover
+from feeds.fetch import FetchError, FetchTimeout, ForbiddenAddress
+from tests.feeds.servers import silent
 
 ALLOW = ["127.0.0.0/8"]
 NO_FEED = "We couldn't find a feed on that page. If the site has an RSS or Atom link, paste it directly."
@@ -352,3 +354,110 @@ def test_discover_refuses_a_forbidden_page(site):
         "That address points back to the server plnorg runs on (a loopback address), so plnorg will not fetch it."
     )
     assert site.requests == []
+
+
+# --------------------------------------------------------------------------
+# One time budget for everything discovery fetches
+# --------------------------------------------------------------------------
+
+
+def announce(site, paths: list[str]) -> None:
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="Feed {n}" href="{path}">'
+        for n, path in enumerate(paths)
+    )
+    site.route("/", page(links), content_type="text/html; charset=utf-8")
+
+
+@pytest.mark.timeout(30)
+def test_discover_stops_at_the_budget_and_lists_what_it_found_and_what_it_did_not_check(site):
+    paths = [f"/feed-{n}.xml" for n in range(10)]
+    announce(site, paths)
+    for path in paths[:2]:
+        site.route(path, rss(f"Fast {path}"), content_type="application/rss+xml")
+    for path in paths[2:]:
+        site.routes[path] = silent(60)
+    started = time.monotonic()
+
+    with pytest.raises(DiscoveryTimedOut) as caught:
+        discover(site.url + "/", allowed_networks=ALLOW, deadline_seconds=2)
+
+    elapsed = time.monotonic() - started
+    assert 2.0 <= elapsed < 2.0 + 1.5
+    assert isinstance(caught.value, FetchTimeout)
+    assert str(caught.value) == (
+        "The site answers slowly: plnorg stopped looking for its feeds after 2 seconds and saved nothing. "
+        f"Feeds found: Feed 0 ({site.url}/feed-0.xml); Feed 1 ({site.url}/feed-1.xml). "
+        "Not checked in time: " + ", ".join(site.url + path for path in paths[2:]) + ". "
+        "To add one of them, paste its address."
+    )
+    assert caught.value.found == [
+        Candidate(url=f"{site.url}/feed-0.xml", title="Feed 0", kind="rss"),
+        Candidate(url=f"{site.url}/feed-1.xml", title="Feed 1", kind="rss"),
+    ]
+    assert caught.value.unchecked == [site.url + path for path in paths[2:]]
+    # Four checks at a time: the two fast feeds, then four slow ones held
+    # until the deadline; the last four were never requested, and no usual
+    # path was guessed.
+    assert sorted(request.path for request in site.requests) == sorted(["/", *paths[:6]])
+
+
+@pytest.mark.timeout(30)
+def test_discover_page_announcing_ten_slow_feeds_found_none_in_time(site):
+    paths = [f"/slow/{n}.xml" for n in range(10)]
+    announce(site, paths)
+    for path in paths:
+        site.routes[path] = silent(60)
+    started = time.monotonic()
+
+    with pytest.raises(DiscoveryTimedOut) as caught:
+        discover(site.url + "/", allowed_networks=ALLOW, deadline_seconds=1.5)
+
+    assert time.monotonic() - started < 1.5 + 1.5
+    assert str(caught.value) == (
+        "The site answers slowly: plnorg stopped looking for its feeds after 1.5 seconds and saved nothing. "
+        "Feeds found: none. Not checked in time: " + ", ".join(site.url + path for path in paths) + ". "
+        "To add one of them, paste its address."
+    )
+
+
+@pytest.mark.timeout(30)
+def test_discover_page_that_does_not_answer_within_the_budget(site):
+    site.routes["/"] = silent(60)
+    started = time.monotonic()
+
+    with pytest.raises(DiscoveryTimedOut) as caught:
+        discover(site.url + "/", allowed_networks=ALLOW, deadline_seconds=1)
+
+    assert 1.0 <= time.monotonic() - started < 1.0 + 1.5
+    assert str(caught.value) == (
+        "The site took longer than 1 second to answer, so plnorg stopped waiting and saved nothing. "
+        "Try again later, or paste the address of the feed itself."
+    )
+    assert (caught.value.found, caught.value.unchecked) == ([], [])
+
+
+@pytest.mark.timeout(30)
+def test_discover_budget_covers_the_usual_paths_too(site):
+    site.route("/blog/", page("<title>No links</title>"))
+    site.routes["/blog/feed/"] = silent(60)
+
+    with pytest.raises(DiscoveryTimedOut) as caught:
+        discover(site.url + "/blog/", allowed_networks=ALLOW, deadline_seconds=1)
+
+    unchecked = [f"{site.url}/blog{path}" for path in ("/feed/", "/rss.xml", "/atom.xml", "/index.xml", "/feed.xml")]
+    unchecked += [
+        f"{site.url}{path}" for path in ("/feed", "/feed/", "/rss.xml", "/atom.xml", "/index.xml", "/feed.xml")
+    ]
+    assert caught.value.unchecked == unchecked
+    assert [request.path for request in site.requests] == ["/blog/", "/blog/feed", "/blog/feed/"]
+
+
+def test_discover_default_budget_comes_from_the_setting(site, settings):
+    settings.DISCOVERY_DEADLINE_SECONDS = 1
+    site.routes["/"] = silent(60)
+
+    with pytest.raises(DiscoveryTimedOut) as caught:
+        discover(site.url + "/", allowed_networks=ALLOW)
+
+    assert str(caught.value).startswith("The site took longer than 1 second to answer")

@@ -653,6 +653,38 @@ def test_fetch_stops_waiting_for_a_server_that_never_answers(silent_server):
 
 
 @pytest.mark.timeout(30)
+def test_fetch_ends_by_a_shared_deadline_before_its_own(silent_server):
+    host, port = silent_server
+    started = time.monotonic()
+
+    with pytest.raises(FetchTimeout) as caught:
+        fetch(f"http://{host}:{port}/feed", deadline_at=started + 1.0, allowed_networks=ALLOW_SERVER)
+
+    assert str(caught.value) == TIMEOUT
+    assert 0.9 < time.monotonic() - started < 1.0 + 1.0
+
+
+def test_fetch_with_a_shared_deadline_already_passed_sends_nothing(serve):
+    server = serve("127.0.0.2")
+    server.route("/feed", b"<rss/>")
+
+    with pytest.raises(FetchTimeout) as caught:
+        fetch(server.url + "/feed", deadline_at=time.monotonic(), allowed_networks=ALLOW_SERVER)
+
+    assert str(caught.value) == TIMEOUT
+    assert server.requests == []
+
+
+def test_fetch_with_a_later_shared_deadline_keeps_its_own(serve):
+    server = serve("127.0.0.2")
+    server.route("/feed", b"<rss/>")
+
+    result = fetch(server.url + "/feed", deadline_at=time.monotonic() + 60, allowed_networks=ALLOW_SERVER)
+
+    assert (result.status, result.content) == (200, b"<rss/>")
+
+
+@pytest.mark.timeout(30)
 def test_fetch_deadline_covers_a_slow_resolver(monkeypatch):
     import socket
 

@@ -182,3 +182,43 @@ def test_healthz_reports_queue_depth(client, settings):
         _redis().delete(settings.CELERY_TASK_DEFAULT_QUEUE)
     assert report["queue_depth"] == 2
     assert "beat_last_run" in report
+
+
+@pytest.mark.django_db
+def test_a_feed_cut_to_its_newest_500_entries_says_so_in_my_pln_and_the_admin(servers, client_as):
+    from feeds.ingest import feed_fetch
+    from feeds.models import Entry, FetchLog
+    from tests.feeds.servers import numbered_items, rss
+
+    server = servers("127.0.0.1")
+    items = [{"guid": f"urn:long:{n}", "title": f"Post {n}"} for n in range(10_000)]
+    url = server.set("/long.xml", rss(items))
+    feed = FeedFactory(url=url, title="The long feed")
+    member = SubscriptionFactory(feed=feed, is_shared=True).member
+    client = Client()
+    client.force_login(member.user)
+    notice = "The feed lists 10,000 entries: plnorg kept the newest 500."
+
+    feed_fetch(feed_id=feed.pk)
+
+    feed.refresh_from_db()
+    assert (feed.fetch_notice, feed.last_error, Entry.objects.filter(feed=feed).count()) == (notice, "", 500)
+    assert FetchLog.objects.get(feed=feed).error == notice
+    my_pln = text_of(client.get("/me/pln/"))
+    assert f"Working: last fetched 0 minutes ago. {notice}" in my_pln
+    assert f"Notice {notice}" in my_pln  # in the fetch health details
+    admin = client_as("admin")
+    assert notice in text_of(admin.get("/admin/feeds/feed/?q=long"))
+    assert "The long feed" in text_of(admin.get("/admin/feeds/feed/?health=notice"))
+
+    # The feed gets shorter: the next fetch has nothing to tell.
+    server.set("/long.xml", rss(numbered_items(20, prefix="short")))
+    feed.refresh_from_db()
+    feed.etag = feed.last_modified = ""
+    feed.save()
+    feed_fetch(feed_id=feed.pk)
+
+    feed.refresh_from_db()
+    assert feed.fetch_notice == ""
+    assert "Notice" not in text_of(client.get("/me/pln/"))
+    assert "The long feed" not in text_of(admin.get("/admin/feeds/feed/?health=notice"))

@@ -127,6 +127,21 @@ def test_hundreds_of_outlines_import_without_fetching():
     assert Subscription.objects.filter(member=member, feed__last_fetched_at__isnull=True).count() == 400
 
 
+def test_import_page_never_fetches_so_slow_feeds_cannot_hold_the_request(client, slow_site):
+    """An OPML file naming a slow site's page and feeds imports without one request to it."""
+    member = MemberFactory()
+    client.force_login(member.user)
+    outlines = [slow_site.url, *slow_site.feeds, *(f"{slow_site.server.url}/more/{n}.xml" for n in range(189))]
+    body = "".join(f'<outline text="Feed {n}" xmlUrl="{url}"/>' for n, url in enumerate(outlines))
+    upload = SimpleUploadedFile("slow.opml", f'<opml version="2.0"><body>{body}</body></opml>'.encode())
+
+    response = client.post(reverse("feeds:opml_import"), {"file": upload, "kind": "source", "share": "no"})
+
+    assert "200 added, out of 200 feeds in the file." in text_of(response)
+    assert Subscription.objects.filter(member=member, feed__last_fetched_at__isnull=True).count() == 200
+    assert slow_site.server.requests == []
+
+
 def test_round_trip_export_then_import_into_a_fresh_member():
     ana = MemberFactory()
     SubscriptionFactory(member=ana, feed=FeedFactory(title="One"), topics=["data", "python"])

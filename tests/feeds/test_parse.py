@@ -211,3 +211,59 @@ def test_wrong_declared_encoding_still_reads():
 def test_str_input_is_refused():
     with pytest.raises(TypeError):
         parse_feed("/etc/passwd", url=URL)  # type: ignore[arg-type]
+
+
+# --- Very long documents: the newest MAX_ENTRIES are kept, and members are told ---
+
+
+def _dated_rss(count: int, *, undated: set[int] = frozenset()) -> bytes:
+    """RSS with items oldest first (item n published n hours after 2020-01-01)."""
+    from datetime import timedelta
+    from email.utils import format_datetime
+
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    items = []
+    for n in range(count):
+        date = "" if n in undated else f"<pubDate>{format_datetime(start + timedelta(hours=n))}</pubDate>"
+        items.append(f"<item><guid>urn:long:{n}</guid><title>Post {n}</title>{date}</item>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Long</title>'
+        "<link>https://long.example/</link>" + "".join(items) + "</channel></rss>"
+    ).encode()
+
+
+def test_a_10000_entry_feed_keeps_the_newest_500_and_says_so():
+    parsed = parse_feed(_dated_rss(10_000), url=URL)
+
+    assert [entry.identity for entry in parsed.entries] == [f"urn:long:{n}" for n in range(9_500, 10_000)]
+    assert parsed.notice == "The feed lists 10,000 entries: plnorg kept the newest 500."
+    assert parsed.warning == ""
+
+
+def test_undated_entries_of_a_long_feed_rank_after_the_dated_ones_in_document_order():
+    parsed = parse_feed(_dated_rss(600, undated=set(range(200))), url=URL)
+
+    # The 400 dated ones, then the first 100 undated ones; in the document's order.
+    kept = [entry.identity for entry in parsed.entries]
+    assert kept == [f"urn:long:{n}" for n in [*range(100), *range(200, 600)]]
+    assert parsed.notice == "The feed lists 600 entries: plnorg kept the newest 500."
+
+
+def test_a_feed_of_500_entries_is_kept_whole_without_a_notice():
+    parsed = parse_feed(_dated_rss(500), url=URL)
+
+    assert (len(parsed.entries), parsed.notice) == (500, "")
+
+
+def test_a_long_json_feed_keeps_the_newest_500_and_says_so():
+    items = [
+        {"id": str(n), "title": f"Item {n}", "date_published": f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"}
+        for n in range(1_200)
+    ]
+    items.reverse()  # newest first, as most feeds list them; items 0-3599 s in
+    document = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}).encode()
+
+    parsed = parse_feed(document, url=URL)
+
+    assert [entry.identity for entry in parsed.entries] == [str(n) for n in range(1_199, 699, -1)]
+    assert parsed.notice == "The feed lists 1,200 entries: plnorg kept the newest 500."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -139,6 +141,33 @@ def test_add_from_onboarding_with_private_choice_and_topics(client, me):
     assert me.onboarded_at is not None
     assert response.redirect_chain[-1][0] == reverse("feeds:my_pln")
     assert "Added A blog. Only you can see it." in text_of(response)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("origin", "template"), [("", "feeds/pln/my_pln.html"), ("onboarding", "feeds/onboarding.html")]
+)
+def test_add_a_site_announcing_ten_slow_feeds_answers_within_the_budget_and_saves_nothing(
+    client, me, slow_site, origin, template
+):
+    started = time.monotonic()
+
+    response = client.post(
+        reverse("feeds:subscription_add"),
+        {"origin": origin, "platform": "", "value": slow_site.url, "kind": "source", "share": "no"},
+    )
+
+    elapsed = time.monotonic() - started
+    assert elapsed < slow_site.budget_seconds + 2.0, f"the request took {elapsed:.1f} s"
+    assert response.status_code == 200
+    assert template in [t.name for t in response.templates]
+    assert slow_site.message in text_of(response)
+    add_form = next(form for form in parse_page(response).forms if "value" in form["fields"])
+    assert add_form["fields"]["value"] == slow_site.url
+    assert Subscription.objects.filter(member=me).count() == 0
+    assert Feed.objects.filter(url__startswith=slow_site.server.url).count() == 0
+    me.refresh_from_db()
+    assert me.onboarded_at is None
 
 
 def test_edit_changes_sharing_and_topics(client, me):

@@ -8,7 +8,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from feeds.models import Feed
-from feeds.scheduler import HostBusy, feeds_claim_due, host_slot, interleaved_by_host
+from feeds.scheduler import (
+    RUNNING_LEASE_SECONDS,
+    HostBusy,
+    feeds_claim_due,
+    feeds_take,
+    host_slot,
+    interleaved_by_host,
+)
 from tests.factories import FeedFactory
 
 
@@ -111,3 +118,53 @@ def test_host_slot_limits_concurrent_holders(settings):
             pass
     with host_slot(url):  # released on exit
         pass
+
+
+@pytest.mark.django_db
+def test_feeds_take_gives_each_feed_to_one_of_two_racing_tasks():
+    lease = timezone.now() + timedelta(minutes=5)
+    feeds = [FeedFactory(next_fetch_at=lease) for _ in range(3)]
+    other = FeedFactory(next_fetch_at=lease + timedelta(seconds=1))  # claimed under another lease
+    ids = [feed.pk for feed in [*feeds, other]]
+    before = timezone.now()
+
+    first, first_hold = feeds_take(feed_ids=ids, lease=lease.isoformat())
+    second, second_hold = feeds_take(feed_ids=ids, lease=lease.isoformat())
+
+    assert [feed.pk for feed in first] == [feed.pk for feed in feeds]
+    assert (second, second_hold.ids) == ([], set())
+    assert first_hold.ids == {feed.pk for feed in feeds}
+    # Held for seconds, not for the 5-minute queue lease.
+    running = set(Feed.objects.filter(pk__in=first_hold.ids).values_list("next_fetch_at", flat=True))
+    assert running == {first_hold.until}
+    assert (
+        before + timedelta(seconds=RUNNING_LEASE_SECONDS)
+        <= first_hold.until
+        <= timezone.now() + timedelta(seconds=RUNNING_LEASE_SECONDS)
+    )
+    assert Feed.objects.get(pk=other.pk).next_fetch_at == other.next_fetch_at
+
+
+@pytest.mark.django_db
+def test_a_running_lease_renews_what_is_not_recorded_and_gives_back_the_queue_lease(monkeypatch):
+    from feeds import scheduler
+
+    monkeypatch.setattr(scheduler, "LEASE_RENEW_SECONDS", 0)
+    lease = timezone.now() + timedelta(minutes=5)
+    recorded, pending, taken_elsewhere, postponed = (FeedFactory(next_fetch_at=lease) for _ in range(4))
+    _feeds, held = feeds_take(
+        feed_ids=[recorded.pk, pending.pk, taken_elsewhere.pk, postponed.pk], lease=lease.isoformat()
+    )
+    first_until = held.until
+    Feed.objects.filter(pk=recorded.pk).update(next_fetch_at=lease + timedelta(hours=1))  # its fetch was recorded
+    Feed.objects.filter(pk=taken_elsewhere.pk).update(next_fetch_at=lease + timedelta(minutes=1))  # re-claimed
+
+    assert held.renew() == {pending.pk, postponed.pk}
+    held.give_back([postponed.pk])
+
+    assert held.until > first_until
+    assert Feed.objects.get(pk=pending.pk).next_fetch_at == held.until
+    assert Feed.objects.get(pk=postponed.pk).next_fetch_at == lease  # the task queues it again with its lease
+    assert held.ids == {pending.pk}
+    assert Feed.objects.get(pk=recorded.pk).next_fetch_at == lease + timedelta(hours=1)
+    assert Feed.objects.get(pk=taken_elsewhere.pk).next_fetch_at == lease + timedelta(minutes=1)

@@ -234,6 +234,11 @@ CATALOG = {
     ),
     "The feed address returned an empty page.": "[eo] The feed address returned an empty page.",
     "The server is temporarily unavailable (503).": "[eo] The server is temporarily unavailable (503).",
+    # A plural message: msgid and msgid_plural, and one translation per form.
+    "The feed lists %(total)s entry: plnorg kept the newest %(kept)s.\0"
+    "The feed lists %(total)s entries: plnorg kept the newest %(kept)s.": (
+        "[eo] %(total)s entry, the newest %(kept)s kept.\0[eo] %(total)s entries, the newest %(kept)s kept."
+    ),
 }
 
 
@@ -297,6 +302,16 @@ def test_messages_made_at_call_time_are_translated_with_their_values(test_langua
 
     assert platform_error.value.message == "[eo] @ana@mastodon.social: add the server to @ana."
     assert str(parse_error.value) == "[eo] The feed address returned an empty page."
+
+
+def test_the_notice_of_a_long_feed_is_translated_with_its_numbers(test_language):
+    items = "".join(f"<item><guid>urn:{n}</guid><title>Post {n}</title></item>" for n in range(501))
+    document = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+    with translation.override(test_language):
+        parsed = parse_feed(document.encode(), url="https://example.org/feed")
+
+    assert parsed.notice == "[eo] 501 entries, the newest 500 kept."
 
 
 @pytest.mark.django_db

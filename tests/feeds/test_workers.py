@@ -17,15 +17,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Sum
+from django.utils import timezone
 
 from feeds.models import Entry, Feed, FetchLog, Subscription
-from feeds.scheduler import _redis, feeds_schedule_due
+from feeds.scheduler import RUNNING_LEASE_SECONDS, _redis, feeds_schedule_due
 from feeds.tasks import fetch_feed
 from members.models import OutboundEmail
 from tests.factories import FeedFactory, SubscriptionFactory
@@ -217,12 +219,15 @@ def test_worker_killed_mid_fetch_is_fetched_again_after_its_lease(servers, worke
     assert feeds_schedule_due() == 1
     wait_for(lambda: server.hits["/slow.xml"] == 1, what="the fetch to start")
     doomed.kill()
+    killed_at = timezone.now()
     assert (_entries().count(), _fetch_logs()) == (0, 0)
-    assert feeds_schedule_due() == 0  # still leased
+    assert feeds_schedule_due() == 0  # still leased: the worker took it for a running lease, now unrenewed
+    held_until = Feed.objects.get(pk=feed.pk).next_fetch_at
+    assert held_until <= killed_at + timedelta(seconds=RUNNING_LEASE_SECONDS)
 
     server.set("/slow.xml", rss(numbered_items(20, prefix="slow")))
     workers("rescuer", concurrency=1).wait_ready()
-    time.sleep(4.5)  # the lease runs out
+    wait_for(lambda: timezone.now() > held_until, timeout=RUNNING_LEASE_SECONDS + 5, what="the lease to run out")
     assert feeds_schedule_due() == 1
     wait_for(lambda: _fetch_logs("ok") == 1, what="the fetch after the lease")
 

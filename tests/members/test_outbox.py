@@ -1,6 +1,7 @@
 """The email outbox: written in the transaction that causes the email, sent by a
 task exactly once, and never lost when the broker is down."""
 
+import hashlib
 import time
 from datetime import timedelta
 
@@ -8,11 +9,15 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from members.models import OutboundEmail
+from members import audit
+from members.models import AuditEvent, OutboundEmail
 from members.outbox import SENDING_LEASE, email_enqueue
 from members.tasks import send_email, send_pending_emails
+from tests.faults.smtp import SmtpServer
 
 
 def enqueue(key: str = "test:welcome:1", to: str = "ana@example.com") -> OutboundEmail:
@@ -92,19 +97,173 @@ def test_smtp_failure_leaves_the_email_pending_for_the_sweep(settings):
 
 
 @pytest.mark.django_db
-def test_a_row_stuck_in_sending_is_retried_only_after_its_lease():
+def test_a_row_stuck_in_sending_is_marked_unknown_after_its_lease_and_never_resent():
     fresh = enqueue("test:fresh")
     stale = enqueue("test:stale", to="ben@example.com")
-    OutboundEmail.objects.filter(pk=fresh.pk).update(status="sending", claimed_at=timezone.now())
+    OutboundEmail.objects.filter(pk=fresh.pk).update(status="sending", claimed_at=timezone.now(), attempts=1)
     OutboundEmail.objects.filter(pk=stale.pk).update(
-        status="sending", claimed_at=timezone.now() - SENDING_LEASE - timedelta(seconds=1)
+        status="sending", claimed_at=timezone.now() - SENDING_LEASE - timedelta(seconds=1), attempts=1
     )
 
-    assert send_pending_emails() == 1
+    assert send_pending_emails() == 0
+    assert send_email(email_id=stale.pk) is False
+    assert send_pending_emails() == 0
 
-    assert [m.to for m in mail.outbox] == [["ben@example.com"]]
-    assert OutboundEmail.objects.get(pk=fresh.pk).status == "sending"
-    assert OutboundEmail.objects.get(pk=stale.pk).status == "sent"
+    assert mail.outbox == []
+    fresh.refresh_from_db(), stale.refresh_from_db()
+    assert (fresh.status, fresh.attempts) == ("sending", 1)
+    assert (stale.status, stale.attempts) == ("unknown", 1)
+    assert stale.last_error == (
+        "Sending was interrupted before the server answered (the worker stopped): the message may or may not "
+        "have been delivered. It is not sent again automatically; resend it from the admin if it did not arrive."
+    )
+
+
+@pytest.fixture
+def smtp(settings):
+    """A local SMTP server and the SMTP backend pointed at it (1-second timeout)."""
+    servers = []
+
+    def start(**options) -> SmtpServer:
+        server = SmtpServer(**options)
+        servers.append(server)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 1
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.mark.django_db
+def test_smtp_delivers_with_the_stable_message_id(smtp):
+    server = smtp()
+    email = enqueue()
+
+    assert send_email(email_id=email.pk) is True
+
+    expected = f"<{hashlib.sha256(b'test:welcome:1').hexdigest()[:32]}@plnorg>"
+    assert server.deliveries() == {expected: 1}
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.last_error) == ("sent", 1, "")
+
+
+@pytest.mark.django_db
+def test_a_transfer_without_an_answer_is_unknown_not_retried(smtp):
+    server = smtp(stall_on=1)
+    email = enqueue()
+
+    assert send_email(email_id=email.pk) is False
+    assert send_pending_emails() == 0
+
+    assert len(server.deliveries()) == 1  # the server has it; plnorg cannot know
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("unknown", 1)
+    assert email.last_error.startswith(
+        "Sending was interrupted before the server answered (SMTPServerDisconnected: Connection unexpectedly "
+        "closed: timed out): the message may or may not have been delivered."
+    )
+
+
+@pytest.mark.django_db
+def test_a_server_refusal_is_retried_by_the_sweep(smtp):
+    server = smtp(refuse=True)
+    email = enqueue()
+
+    assert send_email(email_id=email.pk) is False
+
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert email.last_error == "(554, b'Transaction failed: refused by the drill')"
+    server.refuse = False
+    assert send_pending_emails() == 1
+    assert len(server.deliveries()) == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("sent", 2)
+
+
+@pytest.mark.django_db
+def test_admin_resends_an_unknown_email_deliberately_with_the_same_message_id(
+    client_as, smtp, django_capture_on_commit_callbacks
+):
+    server = smtp(stall_on=1)
+    unknown, sent = enqueue("test:unknown"), enqueue("test:sent", to="ben@example.com")
+    assert send_email(email_id=unknown.pk) is False  # interrupted: the server has one copy
+    server.stall_on = None
+    assert send_email(email_id=sent.pk) is True
+    admin_client = client_as("admin")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            reverse("admin:members_outboundemail_changelist"),
+            {"action": "resend", "_selected_action": [unknown.pk, sent.pk]},
+            follow=True,
+        )
+
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == [
+        "1 email(s) will be sent again.",
+        "1 email(s) were left as they are: only unknown or failed emails can be resent.",
+    ]
+    assert len(callbacks) == 1  # its sending is queued once the action commits
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.attempts) == ("pending", 0)
+    assert send_pending_emails() == 1
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.attempts) == ("sent", 1)
+    message_id = f"<{hashlib.sha256(b'test:unknown').hexdigest()[:32]}@plnorg>"
+    assert server.deliveries()[message_id] == 2  # the deliberate resend is recognisably the same message
+    event = AuditEvent.objects.get(action=audit.EMAIL_RESENT)
+    assert (event.actor_email, event.object_id, event.before["status"], event.after) == (
+        "admin@example.com",
+        str(unknown.pk),
+        "unknown",
+        {"status": "pending"},
+    )
+
+
+@pytest.mark.django_db
+def test_admin_marks_an_unknown_email_delivered_without_sending_it(client_as):
+    unknown, pending = enqueue("test:unknown"), enqueue("test:pending", to="ben@example.com")
+    OutboundEmail.objects.filter(pk=unknown.pk).update(status="unknown", attempts=1, last_error="interrupted")
+
+    response = client_as("admin").post(
+        reverse("admin:members_outboundemail_changelist"),
+        {"action": "mark_delivered", "_selected_action": [unknown.pk, pending.pk]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 email(s) marked as delivered.",
+        "1 email(s) were left as they are: only unknown emails can be marked.",
+    ]
+    unknown.refresh_from_db(), pending.refresh_from_db()
+    assert (unknown.status, unknown.attempts, pending.status) == ("sent", 1, "pending")
+    assert unknown.sent_at is not None
+    assert mail.outbox == []
+    event = AuditEvent.objects.get(action=audit.EMAIL_MARKED_DELIVERED)
+    assert (event.actor_email, event.before, event.after) == (
+        "admin@example.com",
+        {"status": "unknown", "last_error": "interrupted"},
+        {"status": "sent"},
+    )
+
+
+@pytest.mark.django_db
+def test_metrics_count_unknown_emails(settings):
+    settings.METRICS_TOKEN = "s3cret-token"
+    for n in range(3):
+        enqueue(f"test:unknown:{n}")
+    OutboundEmail.objects.filter(idempotency_key__startswith="test:unknown").update(status="unknown")
+    enqueue("test:pending")
+
+    scrape = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").content.decode()
+
+    assert "plnorg_outbox_unknown 3.0" in scrape.splitlines()
+    assert "plnorg_outbox_backlog 1.0" in scrape.splitlines()
 
 
 @pytest.mark.django_db

@@ -3,11 +3,13 @@ their history are read-only here (changes go through the services so they
 are versioned and recorded)."""
 
 from django.contrib import admin
+from django.db import transaction
 
 from core.admin import ViewOnlyAdmin
 from members.audit import POLICY_CHANGED, WEEK_LOCK_CHANGED, audit_record
 
 from .models import ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry, TimeEntryHistory
+from .services import clock_members_lock
 
 
 @admin.register(ClockPolicy)
@@ -54,23 +56,34 @@ class ClockTimerAdmin(ViewOnlyAdmin):
 
 @admin.register(ClockWeekLock)
 class ClockWeekLockAdmin(admin.ModelAdmin):
+    """Locking here takes the member's clock lock first, like an approval, so
+    a lock never lands while the member is adding time to that week."""
+
     list_display = ("member", "week_start", "locked_by", "locked_at")
     readonly_fields = ("locked_by", "locked_at")
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.locked_by = request.user
-        super().save_model(request, obj, form, change)
-        audit_record(
-            action=WEEK_LOCK_CHANGED,
-            actor=request.user,
-            obj=obj,
-            before=None,
-            after={"locked": True, "week_start": obj.week_start.isoformat()},
-            request=request,
-        )
+        with transaction.atomic():
+            previous = ClockWeekLock.objects.filter(pk=obj.pk).values_list("member_id", flat=True) if change else []
+            clock_members_lock(member_ids=[obj.member_id, *previous])
+            super().save_model(request, obj, form, change)
+            audit_record(
+                action=WEEK_LOCK_CHANGED,
+                actor=request.user,
+                obj=obj,
+                before=None,
+                after={"locked": True, "week_start": obj.week_start.isoformat()},
+                request=request,
+            )
 
     def delete_model(self, request, obj):
+        with transaction.atomic():
+            clock_members_lock(member_ids=[obj.member_id])
+            self._delete_audited(request, obj)
+
+    def _delete_audited(self, request, obj):
         audit_record(
             action=WEEK_LOCK_CHANGED,
             actor=request.user,
@@ -83,5 +96,7 @@ class ClockWeekLockAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         # "Delete selected" in the list: one record per unlocked week, as for one.
-        for obj in queryset:
-            self.delete_model(request, obj)
+        with transaction.atomic():
+            clock_members_lock(member_ids=queryset.values_list("member_id", flat=True))
+            for obj in queryset:
+                self._delete_audited(request, obj)

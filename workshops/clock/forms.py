@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
+
 from .durations import format_minutes, parse_duration
 from .models import ACTIVITY_DESCRIPTIONS, Activity, TimeEntry
 
@@ -21,7 +23,7 @@ class TimeEntryForm(forms.Form):
     """A duration typed with the grammar, or a start and an end. The first
     submit echoes the parsed value ("= 1 h 30 min"); the second saves."""
 
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = dates.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     duration = forms.CharField(
         label=_("Duration"),
         required=False,
@@ -78,8 +80,8 @@ class ReasonForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = dates.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = dates.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("Status"), required=False)
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from core.lifecycle import DataPart, register_data
 
 from .models import ClockTimer, ClockWeekLock, TimeEntry
+from .services import clock_members_lock
 
 
 def clock_export(*, member) -> dict[str, Any]:
@@ -51,6 +52,8 @@ def clock_export(*, member) -> dict[str, Any]:
 
 def clock_delete(*, member) -> None:
     with transaction.atomic():
+        # Like every clock write: no entry or week lock lands half way through.
+        clock_members_lock(member_ids=[member.pk])
         ClockTimer.objects.filter(member=member).delete()
         ClockWeekLock.objects.filter(member=member).delete()
         TimeEntry.objects.filter(member=member).exclude(status=TimeEntry.Status.APPROVED).delete()

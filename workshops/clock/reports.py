@@ -20,7 +20,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from members.models import Member, Team
+from members.models import Member, Team, TeamTree
 
 from .models import ClockPolicy, TimeEntry
 from .services import policy_for
@@ -35,13 +35,14 @@ class _Policies:
 
     def __init__(self):
         self.by_team = {p.team_id: p for p in ClockPolicy.objects.all()}
-        self.teams = {t.pk: t for t in Team.objects.select_related("parent")}
+        self.teams = {t.pk: t for t in Team.objects.all()}
+        self.tree = TeamTree.load()
         self.cache: dict[int | None, ClockPolicy] = {}
 
     def for_team(self, team_id: int | None) -> ClockPolicy:
         if team_id not in self.cache:
-            probe = Member(team=self.teams.get(team_id)) if team_id in self.teams else None
-            self.cache[team_id] = policy_for(probe, policies=self.by_team)
+            probe = Member(team_id=team_id) if team_id in self.teams else None
+            self.cache[team_id] = policy_for(probe, policies=self.by_team, tree=self.tree)
         return self.cache[team_id]
 
     def counts(self, team_id, status, activity) -> bool:

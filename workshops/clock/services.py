@@ -2,7 +2,11 @@
 
 Every write happens in one transaction that first locks the member's row
 (`Member ... select_for_update`), so the rules that look at a member's other
-entries (overlaps, the weekly allowance, the one running timer) cannot race.
+entries (overlaps, the weekly allowance, the one running timer, "a week is
+locked only when everything in it is approved") cannot race. The order is
+always the same: the member's row (several members: by id), then the entry
+rows, then the week's lock row; a path that starts from an entry looks up its
+member first and locks that before the entry.
 Every committed change appends a `TimeEntryHistory` row; edits carry the
 `version` the person saw, and a stale version is refused with a clear message
 (`VersionConflict`) rather than silently overwriting someone else's change.
@@ -16,12 +20,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.audit import TIME_ADMIN_EDITED, TIME_REOPENED, WEEK_LOCK_CHANGED, audit_record
-from members.models import Member, User
+from members.models import Member, TeamTree, User
 from members.outbox import email_enqueue
 
 from .durations import MAX_MINUTES, format_minutes
@@ -51,18 +55,17 @@ def timer_limit_minutes() -> int:
     return int(getattr(settings, "CLOCK_TIMER_LIMIT_MINUTES", DEFAULT_TIMER_LIMIT_MINUTES))
 
 
-def policy_for(member: Member | None, *, policies: dict | None = None) -> ClockPolicy:
+def policy_for(member: Member | None, *, policies: dict | None = None, tree: TeamTree | None = None) -> ClockPolicy:
     """The team's override (nearest team up the tree), else the default, else
-    an unsaved policy with the built-in defaults."""
+    an unsaved policy with the built-in defaults. Pass `policies` and `tree`
+    when asking for many members."""
     if policies is None:
         policies = {p.team_id: p for p in ClockPolicy.objects.all()}
-    team = member.team if member is not None else None
-    seen = set()
-    while team is not None and team.pk not in seen:
-        seen.add(team.pk)
-        if team.pk in policies:
-            return policies[team.pk]
-        team = team.parent
+    team_id = member.team_id if member is not None else None
+    if team_id is not None and any(key is not None for key in policies):
+        for lineage_team_id in (tree or TeamTree.load()).lineage(team_id):
+            if lineage_team_id in policies:
+                return policies[lineage_team_id]
     return policies.get(None) or ClockPolicy()
 
 
@@ -79,47 +82,37 @@ def week_is_locked(member: Member, day: dt.date, policy: ClockPolicy | None = No
     return ClockWeekLock.objects.filter(member=member, week_start=policy.week_start(day)).exists()
 
 
-def approver_id_of(member: Member) -> int | None:
-    """Member.approver() by ids (no extra queries when team, parent and
-    grandparent are selected): who approves this member's time; None = an admin."""
-    team = member.team
-    if team is None:
-        return None
-    if team.manager_id and team.manager_id != member.user_id:
-        return team.manager_id
-    parent = team.parent
-    seen = set()
-    while parent is not None and parent.pk not in seen:
-        seen.add(parent.pk)
-        if parent.manager_id and parent.manager_id != member.user_id:
-            return parent.manager_id
-        parent = parent.parent
-    return None
+def approver_id_of(member: Member, *, tree: TeamTree | None = None) -> int | None:
+    """Who approves this member's time; None = an admin (`TeamTree.approver_id`)."""
+    return member.approver_id(tree=tree)
 
 
 def members_approvable_by(user: User):
-    """Members whose time `user` approves (admins: everyone but themself)."""
+    """Members whose time `user` approves (admins: everyone but themself).
+    The same chain as `can_approve`, as a queryset."""
     if user.is_staff:
         return Member.objects.exclude(user=user)
-    candidates = (
-        Member.objects.filter(
-            Q(team__manager=user) | Q(team__parent__manager=user) | Q(team__parent__parent__manager=user)
-        )
-        .exclude(user=user)
-        .select_related("team__parent__parent")
-    )
-    ids = [m.pk for m in candidates if approver_id_of(m) == user.pk]
-    return Member.objects.filter(pk__in=ids)
+    return Member.objects.approved_by(user.pk)
 
 
-def can_approve(user: User, member: Member | None) -> bool:
+def can_approve(user: User, member: Member | None, *, tree: TeamTree | None = None) -> bool:
     if member is None or member.user_id == user.pk:
         return False
-    return bool(user.is_staff or approver_id_of(member) == user.pk)
+    return bool(user.is_staff or approver_id_of(member, tree=tree) == user.pk)
 
 
 def _lock_member(member: Member) -> Member:
     return Member.objects.select_for_update(of=("self",)).select_related("team__parent", "user").get(pk=member.pk)
+
+
+def clock_members_lock(*, member_ids: Iterable[int | None]) -> None:
+    """Take the clock's lock on these members' rows inside the caller's
+    transaction, in id order so two approvers never deadlock. Every write that
+    adds, changes, submits, approves or deletes an entry, and every path that
+    locks or unlocks a week (the admin's too), takes it first."""
+    ids = sorted({pk for pk in member_ids if pk is not None})
+    if ids:
+        list(Member.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
 def _history(entry: TimeEntry, *, actor, action: str, before: dict | None, reason: str = "") -> None:
@@ -291,6 +284,9 @@ def _editable_by(entry: TimeEntry, actor: User, policy: ClockPolicy) -> str:
 
 
 def _locked_entry(entry_id: int, version: int | None) -> TimeEntry:
+    """The entry, locked after its member's row (see the module docstring)."""
+    member_id = TimeEntry.objects.values_list("member_id", flat=True).get(pk=entry_id)
+    clock_members_lock(member_ids=[member_id])
     entry = (
         TimeEntry.objects.select_for_update(of=("self",))
         .select_related("member__team__parent", "member__user")
@@ -327,9 +323,6 @@ def time_entry_update(
     if activity not in Activity.values:
         raise ClockRefused(_("Choose an activity."))
     with transaction.atomic():
-        probe = TimeEntry.objects.select_related("member").get(pk=entry_id)
-        if probe.member is not None:
-            _lock_member(probe.member)
         entry = _locked_entry(entry_id, version)
         member = entry.member
         policy = policy_for(member)
@@ -440,8 +433,7 @@ def _require_approver(entry: TimeEntry, actor: User) -> None:
         raise ClockRefused(_("You do not approve this person's time."))
 
 
-def _lock_week_if_done(*, member: Member, day: dt.date, actor: User, request=None) -> bool:
-    policy = policy_for(member)
+def _lock_week_if_done(*, member: Member, day: dt.date, actor: User, policy: ClockPolicy, request=None) -> bool:
     if not policy.lock_approved_weeks:
         return False
     start = policy.week_start(day)
@@ -533,23 +525,30 @@ def time_entry_reject(*, entry_id: int, actor: User, reason: str, version: int |
 def entries_bulk_approve(*, entry_ids: Iterable[int], actor: User, request=None) -> int:
     """Approve the submitted entries among `entry_ids` that `actor` approves."""
     approved = 0
+    entry_ids = list(entry_ids)
     with transaction.atomic():
+        # Their members first: a week is locked below, and the member's own
+        # writes (adding, editing, submitting) hold the same row lock.
+        clock_members_lock(member_ids=TimeEntry.objects.filter(pk__in=entry_ids).values_list("member_id", flat=True))
         entries = list(
             TimeEntry.objects.live()
-            .filter(pk__in=list(entry_ids), status=Status.SUBMITTED)
-            .select_related("member__team__parent__parent", "member__user")
+            .filter(pk__in=entry_ids, status=Status.SUBMITTED)
+            .select_related("member__team", "member__user")
             .select_for_update(of=("self",))
             .order_by("pk")
         )
         touched = {}
+        tree = TeamTree.load()
+        policies = {p.team_id: p for p in ClockPolicy.objects.all()}
         for entry in entries:
-            if not can_approve(actor, entry.member):
+            if not can_approve(actor, entry.member, tree=tree):
                 continue
             _approve(entry, actor)
-            touched[(entry.member_id, entry.date)] = entry.member
+            policy = policy_for(entry.member, policies=policies, tree=tree)
+            touched[(entry.member_id, policy.week_start(entry.date))] = (entry.member, policy)
             approved += 1
-        for (_member_id, day), member in touched.items():
-            _lock_week_if_done(member=member, day=day, actor=actor, request=request)
+        for (_member_id, week_start), (member, policy) in touched.items():
+            _lock_week_if_done(member=member, day=week_start, actor=actor, policy=policy, request=request)
     return approved
 
 
@@ -567,6 +566,7 @@ def week_reject(*, member: Member, week_start: dt.date, actor: User, reason: str
         raise ClockRefused(_("You do not approve this person's time."))
     week_start = policy_for(member).week_start(week_start)
     with transaction.atomic():
+        member = _lock_member(member)
         entries = list(
             TimeEntry.objects.live().of(member).in_week(week_start).filter(status=Status.SUBMITTED).select_for_update()
         )
@@ -629,6 +629,7 @@ def week_lock_set(*, member: Member, week_start: dt.date, locked: bool, actor: U
     if not actor.is_staff:
         raise ClockRefused(_("Only an admin can lock or unlock a week."))
     with transaction.atomic():
+        member = _lock_member(member)
         existing = ClockWeekLock.objects.filter(member=member, week_start=week_start).first()
         if locked == (existing is not None):
             return False
@@ -687,19 +688,23 @@ def _timer_close(timer: ClockTimer, member: Member, now: dt.datetime) -> TimeEnt
 
 def timer_start(
     *, member: Member, activity: str = Activity.SEEK, note: str = "", now: dt.datetime | None = None
-) -> tuple[ClockTimer, TimeEntry | None]:
-    """Start a timer; a timer already running is stopped in the same transaction."""
+) -> tuple[ClockTimer, bool]:
+    """Start a timer: returns (the running timer, whether this call started it).
+
+    Starting while a timer runs changes nothing: two tabs, a double click or a
+    stale page would otherwise stop the running timer into a phantom 1-minute
+    draft. Starts and stops serialize on the member's row, so of two starts at
+    the same moment one starts the timer and the other finds it running."""
     now = now or timezone.now()
     if activity not in Activity.values:
         activity = Activity.SEEK
     with transaction.atomic():
         member = _lock_member(member)
-        stopped = None
-        running = ClockTimer.objects.select_for_update().filter(member=member).first()
+        running = ClockTimer.objects.filter(member=member).first()
         if running is not None:
-            stopped = _timer_close(running, member, now)
+            return running, False
         timer = ClockTimer.objects.create(member=member, started_at=now, activity=activity, note=note[:300])
-    return timer, stopped
+    return timer, True
 
 
 def timer_stop(*, member: Member, now: dt.datetime | None = None) -> TimeEntry | None:

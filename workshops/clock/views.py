@@ -19,8 +19,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import dates
 from core.redirects import redirect_next
-from members.models import Member
+from members.models import Member, TeamTree
 
 from . import exports
 from . import services as svc
@@ -37,11 +38,10 @@ def _member(request) -> Member:
 
 
 def _week_param(request, member: Member, policy: ClockPolicy) -> dt.date:
+    """The week asked for (`?week=` or the form's), this week when none; a
+    week that is not a date in the site's range is a 400 that says so."""
     raw = request.GET.get("week") or request.POST.get("week") or ""
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        day = svc.member_today(member)
+    day = dates.date_param(raw, name=_("week")) or svc.member_today(member)
     return policy.week_start(day)
 
 
@@ -251,17 +251,20 @@ def week_submit(request):
 @require_POST
 def timer_start(request):
     member = _member(request)
-    _timer, stopped = svc.timer_start(
+    timer, started = svc.timer_start(
         member=member, activity=request.POST.get("activity") or Activity.SEEK, note=request.POST.get("note", "")
     )
-    if stopped is not None:
+    if started:
+        messages.success(request, _("Timer started."))
+    else:
         messages.info(
             request,
-            _("Timer started; the previous one was stopped at %(minutes)s.")
-            % {"minutes": format_minutes(stopped.minutes)},
+            _("A timer was already running (%(activity)s since %(since)s); it keeps going.")
+            % {
+                "activity": timer.get_activity_display(),
+                "since": date_format(timezone.localtime(timer.started_at, member.tzinfo), "H:i"),
+            },
         )
-    else:
-        messages.success(request, _("Timer started."))
     return redirect_next(request, fallback="workshops:clock")
 
 
@@ -303,7 +306,9 @@ def _handle_approval_post(request) -> None:
         elif "approve_week" in post or "reject_week" in post:
             member_id, week = (post.get("approve_week") or post.get("reject_week")).split(":")
             member = get_object_or_404(svc.members_approvable_by(user).select_related("user"), pk=int(member_id))
-            week_start = dt.date.fromisoformat(week)
+            week_start = dates.date_param(week, name=_("week"))
+            if week_start is None:
+                raise dates.InputRefused(dates.DATES.param_message(_("week"), week))
             if "approve_week" in post:
                 count = svc.week_approve(member=member, week_start=week_start, actor=user, request=request)
                 messages.success(request, _("Week approved: %(count)s entries.") % {"count": count})
@@ -387,6 +392,7 @@ def approvals(request):
         _handle_approval_post(request)
         return redirect("workshops:approvals")
     policies = {p.team_id: p for p in ClockPolicy.objects.all()}
+    tree = TeamTree.load()
     waiting = _approvable_entries(request.user).filter(status=Status.SUBMITTED)
     # A page holds the submitted weeks of APPROVALS_PER_PAGE people.
     people = Member.objects.filter(pk__in=waiting.values("member_id")).order_by("display_name", "pk")
@@ -394,8 +400,8 @@ def approvals(request):
     # The page's people once (with what their policy needs), then their
     # entries without joins: hundreds of rows, ten people.
     ids = list(page.object_list)
-    members = Member.objects.select_related("user", "team__parent__parent").in_bulk(ids)
-    member_policy = {pk: svc.policy_for(m, policies=policies) for pk, m in members.items()}
+    members = Member.objects.select_related("user").in_bulk(ids)
+    member_policy = {pk: svc.policy_for(m, policies=policies, tree=tree) for pk, m in members.items()}
     entries = waiting.filter(member_id__in=ids).only(*APPROVAL_FIELDS).order_by("date", "pk")
     entries = sorted(entries, key=lambda e: ids.index(e.member_id))  # people in the page's order (stable)
     groups: OrderedDict = OrderedDict()
@@ -471,7 +477,10 @@ def export(request):
 def _export_qs(request):
     form = _export_form(request)
     if not form.is_valid():
-        raise Http404(_("Choose a valid period."))
+        if "team" in form.errors:
+            raise Http404  # a team that is not among the ones this person sees
+        problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
+        raise dates.InputRefused(_("This export cannot be made: %(problems)s") % {"problems": problems})
     d = form.cleaned_data
     return exports.export_queryset(
         user=request.user, start=d["start"], end=d["end"], team_id=d.get("team"), status=d.get("status") or None

@@ -258,14 +258,18 @@ def test_bulk_approve_only_approvable(member, team):
 # --- Timer ---------------------------------------------------------------------------
 
 
-def test_starting_a_timer_stops_the_running_one(member):
+def test_starting_a_running_timer_changes_nothing(member):
+    """Issue 23 item 6: a second start (another tab, a stale page) used to stop
+    the running timer into a draft; now the running timer just goes on."""
     t0 = timezone.now() - dt.timedelta(minutes=50)
-    svc.timer_start(member=member, activity="seek", now=t0)
-    timer, stopped = svc.timer_start(member=member, activity="share", now=t0 + dt.timedelta(minutes=25))
-    assert stopped.minutes == 25 and stopped.source == "timer" and stopped.activity == "seek"
-    assert ClockTimer.objects.filter(member=member).count() == 1 and timer.activity == "share"
+    first, started = svc.timer_start(member=member, activity="seek", now=t0)
+    assert started is True
+    again, started_again = svc.timer_start(member=member, activity="share", now=t0 + dt.timedelta(minutes=25))
+    assert (again.pk, again.activity, again.started_at, started_again) == (first.pk, "seek", t0, False)
+    assert TimeEntry.objects.filter(member=member).count() == 0
     entry = svc.timer_stop(member=member, now=t0 + dt.timedelta(minutes=40))
-    assert entry.minutes == 15 and not ClockTimer.objects.filter(member=member).exists()
+    assert (entry.minutes, entry.activity, entry.source) == (40, "seek", "timer")
+    assert not ClockTimer.objects.filter(member=member).exists()
 
 
 def test_timer_past_limit_is_capped_and_flagged(member, settings):

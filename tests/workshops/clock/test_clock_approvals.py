@@ -5,17 +5,22 @@ no manager above them, and the export's team filter."""
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from members.models import OutboundEmail, Team
 from tests.factories import MemberFactory, TeamFactory
 from tests.pages import client_for, text_of
 from tests.workshops.clock.factories import TimeEntryFactory
 from workshops.clock import services as svc
-from workshops.clock.models import TimeEntry
+from workshops.clock.models import ClockPolicy, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +266,145 @@ def test_a_manager_cannot_export_another_team(client_as, two_teams):
         (ana.user.email, "11"),
         (ben.user.email, "12"),
     ]
+
+
+# --- The approval chain at any depth (issue 23 item 13) ------------------------------------
+
+
+def _tree(levels):
+    """Teams nested top down; each level is (team name, manager name or None,
+    [member names]). Returns the members by name."""
+    names = {name for _team, manager, members in levels for name in [manager, *members] if name}
+    people = {
+        name: MemberFactory(team=None, display_name=name, user__email=f"{name.lower()}.tree@example.org")
+        for name in sorted(names)
+    }
+    parent = None
+    for team_name, manager, members in levels:
+        manager_user = people[manager].user if manager else None
+        parent = TeamFactory(name=f"Zz Tree {team_name}", parent=parent, manager=manager_user)
+        for name in members:
+            people[name].team = parent
+            people[name].save()
+    return people
+
+
+# Four levels: the squad's manager has nobody above but the top manager, three
+# levels up (the old list looked at most at the grandparent team).
+FOUR_LEVELS = [
+    ("Org", "Una", ["Una"]),
+    ("Division", None, []),
+    ("Department", None, ["Dora"]),
+    ("Squad", "Xavi", ["Xavi", "Yara"]),
+]
+FOUR_LEVEL_APPROVERS = {"Una": None, "Dora": "Una", "Xavi": "Una", "Yara": "Xavi"}
+# Five levels: Zed manages the two lowest teams, so his own time skips both
+# and two empty levels and goes to the top.
+FIVE_LEVELS = [
+    ("Org", "Una", ["Una"]),
+    ("A", None, ["Ava"]),
+    ("B", None, ["Bea"]),
+    ("C", "Zed", ["Cy"]),
+    ("D", "Zed", ["Zed", "Wren"]),
+]
+FIVE_LEVEL_APPROVERS = {"Una": None, "Ava": "Una", "Bea": "Una", "Cy": "Zed", "Zed": "Una", "Wren": "Zed"}
+
+
+@pytest.mark.parametrize(
+    ("levels", "approvers"), [(FOUR_LEVELS, FOUR_LEVEL_APPROVERS), (FIVE_LEVELS, FIVE_LEVEL_APPROVERS)]
+)
+def test_the_rule_for_one_entry_and_the_list_agree_at_any_depth(levels, approvers, persona_user):
+    people = _tree(levels)
+    names = {m.user_id: name for name, m in people.items()}
+    assert {name: names.get(svc.approver_id_of(m)) for name, m in people.items()} == approvers
+    outsider = persona_user("manager")  # manages Engineering, nobody here
+    for user in [*(m.user for m in people.values()), outsider]:
+        listed = {m.display_name for m in svc.members_approvable_by(user) if m.display_name in people}
+        expected = {name for name, approver in approvers.items() if approver and people[approver].user == user}
+        assert (user.email, listed) == (user.email, expected)
+        allowed = {name for name, m in people.items() if svc.can_approve(user, m)}
+        assert (user.email, allowed) == (user.email, expected)
+
+
+@pytest.mark.parametrize(("levels", "deep"), [(FOUR_LEVELS, "Xavi"), (FIVE_LEVELS, "Zed")])
+def test_the_top_manager_approves_a_deep_managers_week_on_the_page(levels, deep):
+    """Before: the rightful approver got a 404 from "Approve the week" (and did
+    not see the week) while they could approve its entries one by one."""
+    people = _tree(levels)
+    una = client_for(people["Una"])
+    entries = [submitted(people[deep], MONDAY, 20), submitted(people[deep], MONDAY + dt.timedelta(days=1), 35)]
+    assert f"{deep} · week of 7 Jun 2021 · 55 min" in text_of(una.get(APPROVALS))
+
+    response = una.post(APPROVALS, {"approve_week": f"{people[deep].pk}:{MONDAY.isoformat()}"})
+
+    assert response.status_code == 302
+    assert [TimeEntry.objects.get(pk=e.pk).status for e in entries] == ["approved", "approved"]
+    assert svc.ClockWeekLock.objects.filter(member=people[deep], week_start=MONDAY).exists()
+    assert "Week approved: 2 entries." in text_of(una.get(response["Location"]))
+
+
+def test_approvals_page_in_a_five_level_tree_has_no_query_per_person():
+    people = _tree(FIVE_LEVELS)
+    ClockPolicy.objects.create(team=people["Una"].team, weekly_allowance_minutes=30)
+    una = client_for(people["Una"])
+    submitted(people["Zed"], MONDAY, 20)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            page = text_of(una.get(APPROVALS))
+        return len(queries), page
+
+    one, page = count()
+    assert "Zed · week of 7 Jun 2021 · 20 min" in page
+    # Nine more people on Una's page (a page holds ten), four and five levels
+    # down through teams nobody manages; each one's policy is the override at
+    # the top (30 min a week).
+    below = people["Bea"].team
+    for i in range(4):
+        middle = TeamFactory(name=f"Zz Tree E{i}", parent=below)
+        deepest = TeamFactory(name=f"Zz Tree F{i}", parent=middle)
+        for team in (middle, deepest):
+            person = MemberFactory(team=team)
+            assert svc.approver_id_of(person) == people["Una"].user_id
+            submitted(person, MONDAY, 40)
+    submitted(people["Ava"], MONDAY, 15)
+    many, page = count()
+    assert "Ava · week of 7 Jun 2021 · 15 min" in page
+    assert page.count("· 40 min over the allowance") == 8
+    assert many == one
+
+
+# Up to six levels, a few people; each team gets a manager among them or none.
+tree_shapes = st.integers(min_value=1, max_value=6).flatmap(
+    lambda depth: st.tuples(
+        st.lists(st.integers(min_value=-1, max_value=4), min_size=depth, max_size=depth),
+        st.lists(st.integers(min_value=0, max_value=depth - 1), min_size=5, max_size=5),
+    )
+)
+SHAPES_TRIED = itertools.count()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=tree_shapes)
+def test_the_list_holds_exactly_the_members_the_one_entry_rule_allows(db, shape):
+    """Any tree (a chain of up to six teams, managers anywhere, one person
+    managing several levels): whom a person may approve one entry at a time
+    is whom their approvals list shows."""
+    managers, homes = shape
+    run = next(SHAPES_TRIED)
+    people = [
+        MemberFactory(team=None, display_name=f"P{i}", user__email=f"p{i}.shape{run}@example.org") for i in range(5)
+    ]
+    teams, parent = [], None
+    for level, manager in enumerate(managers):
+        parent = TeamFactory(
+            name=f"Zz Shape {run}.{level}", parent=parent, manager=people[manager].user if manager >= 0 else None
+        )
+        teams.append(parent)
+    for person, home in zip(people, homes, strict=True):
+        person.team = teams[home]
+        person.save()
+    for user in (p.user for p in people):
+        listed = set(svc.members_approvable_by(user).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+        allowed = {p.pk for p in people if svc.can_approve(user, p)}
+        assert listed == allowed

@@ -140,6 +140,22 @@ def test_timer_from_any_page(client_as, employee):
     assert TimeEntry.objects.filter(member=employee, source="timer").count() == 1
 
 
+def test_a_second_start_from_a_stale_tab_says_the_timer_runs_on(client_as, employee):
+    employee.time_zone = "Europe/Paris"
+    employee.save()
+    started_at = svc.timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=20)
+    ClockTimer.objects.create(member=employee, started_at=started_at, activity="share")
+    client = client_as("employee")
+    response = client.post(reverse("workshops:clock_timer_start"), {"activity": "seek", "next": "/workshops/"})
+    since = started_at.astimezone(employee.tzinfo).strftime("%H:%M")
+    assert f"A timer was already running (Share since {since}); it keeps going." in text_of(
+        client.get(response["Location"])
+    )
+    timer = ClockTimer.objects.get(member=employee)
+    assert (timer.activity, timer.started_at) == ("share", started_at)
+    assert TimeEntry.objects.filter(member=employee, source="timer").count() == 0
+
+
 def _count(client, url):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
@@ -299,3 +315,24 @@ def test_overdue_timer_is_capped_on_the_next_page_view(client_as, employee):
     assert "Start timer" in body
     entry = TimeEntry.objects.get(member=employee, source="timer")
     assert (entry.minutes, entry.flag_timer_capped) == (240, True)
+
+
+def test_admin_locks_and_unlocks_a_week_in_the_admin_audited(client_as, persona_user):
+    """The admin's lock goes through the clock's member lock (issue 23 item 5)."""
+    from members.models import AuditEvent
+    from workshops.clock.models import ClockWeekLock
+
+    member = MemberFactory()
+    admin = client_as("admin")
+    response = admin.post(reverse("admin:clock_clockweeklock_add"), {"member": member.pk, "week_start": "2030-01-07"})
+    assert response.status_code == 302
+    lock = ClockWeekLock.objects.get(member=member)
+    assert (lock.week_start, lock.locked_by) == (dt.date(2030, 1, 7), persona_user("admin"))
+    response = admin.post(reverse("admin:clock_clockweeklock_delete", args=[lock.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not ClockWeekLock.objects.filter(member=member).exists()
+    events = AuditEvent.objects.filter(action="time.week_lock_changed", object_id=str(lock.pk)).order_by("pk")
+    assert [(e.before, e.after) for e in events] == [
+        (None, {"locked": True, "week_start": "2030-01-07"}),
+        ({"locked": True, "week_start": "2030-01-07"}, {"locked": False}),
+    ]

@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0006_invitation"),
+        ("members", "0007_outbox_unknown_status"),
         ("introductions", "0001_initial"),
     ]
 
