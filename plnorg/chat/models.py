@@ -150,6 +150,7 @@ class Delivery(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown: interrupted while sending, not sent again")
         WITHHELD = "withheld", _("Not sent: nothing that may be shared")
         SKIPPED = "skipped", _("Not sent: demo channel")
 

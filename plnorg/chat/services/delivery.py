@@ -24,7 +24,7 @@
 - **A worker killed mid-send.** A row left "sending" beyond SENDING_LEASE
   (far longer than a send's deadline) is sent again only where the receiver
   drops repeats itself (Matrix, generic); for Slack, Teams and Mattermost it
-  fails instead, since a second copy could appear.
+  is marked "unknown" instead, since a second copy could appear.
 - **Everything through the safe fetcher** (``feeds.fetch.send``): the address
   is checked again, after DNS, at every send. Secrets are decrypted for that
   moment only and redacted from every error kept or logged.
@@ -373,17 +373,17 @@ def delivery_send(*, delivery_id: int) -> str | None:
 
 def deliveries_recover_stale(*, now: datetime | None = None) -> int:
     """Rows left "sending" by a worker that died: sent again where the
-    receiver drops repeats (Matrix, generic), failed elsewhere."""
+    receiver drops repeats (Matrix, generic), "unknown" elsewhere."""
     now = now or timezone.now()
     stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - SENDING_LEASE)
     idempotent = (Channel.Kind.MATRIX, Channel.Kind.WEBHOOK)
     retried = stale.filter(channel__kind__in=idempotent, attempts__lt=MAX_ATTEMPTS).update(
         status=Status.PENDING, next_attempt_at=now
     )
-    failed = stale.update(status=Status.FAILED, detail=UNKNOWN_OUTCOME)
-    if retried or failed:
-        log.warning("chat: %s interrupted deliveries sent again, %s given up", retried, failed)
-    return retried + failed
+    unknown = stale.update(status=Status.UNKNOWN, detail=UNKNOWN_OUTCOME)
+    if retried or unknown:
+        log.warning("chat: %s interrupted deliveries sent again, %s marked unknown", retried, unknown)
+    return retried + unknown
 
 
 def deliveries_send_due(*, budget_seconds: float = SWEEP_BUDGET_SECONDS, limit: int = 500) -> int:
@@ -423,6 +423,6 @@ def deliveries_purge(*, now: datetime | None = None) -> int:
     """Finished deliveries older than OUTBOX_RETENTION_DAYS (what was posted
     is in the chat itself)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
-    done = (Status.SENT, Status.FAILED, Status.WITHHELD, Status.SKIPPED)
+    done = (Status.SENT, Status.FAILED, Status.UNKNOWN, Status.WITHHELD, Status.SKIPPED)
     deleted, _counts = Delivery.objects.filter(created_at__lt=cutoff, status__in=done).delete()
     return deleted

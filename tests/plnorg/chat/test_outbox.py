@@ -286,7 +286,7 @@ def test_a_worker_killed_mid_send_is_retried_only_where_the_receiver_drops_repea
 
     rows = {(d.channel_id, d.key): (d.status, d.detail) for d in Delivery.objects.filter(key__startswith="test:")}
     assert rows == {
-        (slack.pk, "test:stuck"): (Status.FAILED, UNKNOWN_OUTCOME),
+        (slack.pk, "test:stuck"): (Status.UNKNOWN, UNKNOWN_OUTCOME),
         (generic.pk, "test:stuck"): (Status.PENDING, ""),
         (slack.pk, "test:live"): (Status.SENDING, ""),
     }
