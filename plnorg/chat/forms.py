@@ -87,6 +87,11 @@ class ChannelForm(forms.ModelForm):
             self.fields["matrix_access_token"].help_text = SAVED
 
     @property
+    def has_workshops(self) -> bool:
+        """Whether there is a workshop to choose (a facilitator needs one)."""
+        return not self.fields["workshop"].required or self.fields["workshop"].queryset.exists()
+
+    @property
     def webhook_fields(self) -> list:
         return [self["webhook_url"]]
 

@@ -300,6 +300,12 @@ def test_a_facilitator_adds_a_channel_for_a_workshop_they_facilitate(facilitator
     assert (channel.workshop, channel.receives_workshops, channel.receives_picks) == (mine, True, False)
 
 
+def test_a_facilitator_without_a_workshop_is_told_what_to_do_first(facilitator_client):
+    page = text_of(facilitator_client.get(reverse("chat:channel_new")))
+
+    assert "You facilitate no open workshop yet: a facilitator's channel belongs to one of their workshops." in page
+
+
 def test_a_facilitator_cannot_add_a_channel_for_someone_elses_workshop(facilitator_client, receiver):
     other = WorkshopFactory(title="Not mine")
 
