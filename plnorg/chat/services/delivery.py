@@ -183,10 +183,15 @@ def backoff_seconds(attempts: int, retry_after_seconds: int | None = None) -> in
     return delay
 
 
+REDACT_MIN_LENGTH = 8
+
+
 def redact(text: str, secrets: list[str]) -> str:
     """``text`` without any of ``secrets`` (nor a webhook address's path and
-    query, which carry its secret), cut to ERROR_MAX."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+    query, which carry its secret), cut to ERROR_MAX. Strings shorter than
+    REDACT_MIN_LENGTH are left: they hide nothing and replacing them would
+    garble the message ("t" in every word)."""
+    for secret in sorted((s for s in secrets if len(s) >= REDACT_MIN_LENGTH), key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text[:ERROR_MAX]
 

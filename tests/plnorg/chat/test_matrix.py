@@ -108,3 +108,13 @@ def test_the_secret_a_server_echoes_back_is_redacted(receiver, announced_worksho
 
     delivery.refresh_from_db()
     assert delivery.detail == "The server answered 400: bad request to [redacted]"
+
+
+def test_redaction_hides_secrets_and_leaves_short_strings():
+    from plnorg.chat.services.delivery import redact
+
+    text = "401 for syt_abcdef123 at https://h.example/hooks/T1/B2/xyz (token t)"
+    secrets = ["syt_abcdef123", "https://h.example/hooks/T1/B2/xyz", "/hooks/T1/B2/xyz", "t", ""]
+
+    assert redact(text, secrets) == "401 for [redacted] at [redacted] (token t)"
+    assert redact("x" * 2000, []) == "x" * 1000
