@@ -84,6 +84,22 @@ app.conf.beat_schedule = {
         "task": "workshops.cap_overdue_timers",
         "schedule": crontab(minute="*/5"),
     },
+    "send-due-chat-deliveries": {
+        "task": "chat.send_due_deliveries",
+        "schedule": 60.0,
+    },
+    "announce-weekly-digest-in-chat": {
+        "task": "chat.announce_weekly_digest",
+        "schedule": crontab(day_of_week="mon", hour=8, minute=5),
+    },
+    "announce-introductions-month-in-chat": {
+        "task": "chat.announce_introductions_month",
+        "schedule": crontab(day_of_month=1, hour=8, minute=25),
+    },
+    "purge-old-chat-deliveries": {
+        "task": "chat.purge_old_deliveries",
+        "schedule": crontab(hour=3, minute=29),
+    },
     "purge-sent-email": {
         "task": "members.purge_old_emails",
         "schedule": crontab(hour=3, minute=17),

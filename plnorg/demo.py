@@ -6,6 +6,7 @@ from members.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_email, seed_people
 from workshops.clock.demo import seed_clock
 from workshops.demo import seed_attendance_time, seed_workshops
 
+from .chat.demo import seed_chat
 from .introductions.demo import seed_introductions
 
 
@@ -20,6 +21,7 @@ def demo_seed(*, stdout=None) -> dict:
     # Each app adds its part here, in dependency order (members -> feeds ->
     # workshops, clock -> the plnorg apps), each idempotent.
     seed_introductions(members)
+    seed_chat(members)
     # Last: the leaders' dashboard reads precomputed snapshots.
     from .dashboard.services import dashboard_refresh
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("plnorg.dashboard.urls")),
     path("", include("plnorg.introductions.urls")),
     path("scim/v2/", include("plnorg.provisioning.urls")),
+    path("", include("plnorg.chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),

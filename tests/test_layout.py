@@ -61,12 +61,12 @@ def test_the_code_keeps_every_contract():
         (
             "plnorg/introductions/services/suggestions.py",
             "import plnorg.dashboard.services",
-            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home -> introductions BROKEN"],
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "plnorg/dashboard/services.py",
             "import plnorg.urls",
-            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home -> introductions BROKEN"],
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "workshops/clock/services.py",
@@ -76,7 +76,7 @@ def test_the_code_keeps_every_contract():
         (
             "plnorg/privacy/services.py",
             "import plnorg.provisioning.services.users",
-            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home -> introductions BROKEN"],
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "plnorg/privacy/services.py",

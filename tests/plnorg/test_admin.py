@@ -18,6 +18,7 @@ PROJECT_APPS = [
     "workshops",
     "clock",
     "introductions",
+    "chat",
     "dashboard",
     "privacy",
     "home",
@@ -51,6 +52,8 @@ VIEW_ONLY = [
     "provisioning.ScimToken",
     "provisioning.ScimUser",
     "provisioning.ScimGroup",
+    "chat.Channel",
+    "chat.Delivery",
 ]
 
 
