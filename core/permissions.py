@@ -103,9 +103,12 @@ PERMISSIONS: dict[str, Access] = {}
 # "provisioning:*": the SCIM API (plnorg/provisioning) is called by identity
 # providers with a bearer token and never with a session cookie, so a forged
 # cross-site request carries no credential.
+# "websub:callback": WebSub hubs POST updates with no session; the unguessable
+# token in the URL and each push's HMAC signature are the credentials.
 # Others are added by register() from their entry's `csrf_exempt` reason.
 CSRF_EXEMPT_URL_NAMES: set[str] = {
     "members:unsubscribe",
+    "websub:callback",
     "provisioning:users",
     "provisioning:user",
     "provisioning:groups",

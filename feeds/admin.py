@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RevokeOnlyAdmin, ViewOnlyAdmin
@@ -34,6 +35,7 @@ class FeedHealthFilter(admin.SimpleListFilter):
             ("retired", _("Retired (gone or moved)")),
             ("never", _("Never fetched")),
             ("notice", _("Fetched with a notice (e.g. entries left out)")),
+            ("instant", _("Instant updates on (WebSub)")),
         ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
@@ -48,6 +50,8 @@ class FeedHealthFilter(admin.SimpleListFilter):
                 return queryset.filter(last_fetched_at__isnull=True, is_demo=False)
             case "notice":
                 return queryset.exclude(fetch_notice="")
+            case "instant":
+                return queryset.filter(websub__state="active", websub__lease_expires_at__gt=timezone.now())
         return queryset
 
 
@@ -63,10 +67,23 @@ class FeedAdmin(admin.ModelAdmin):
         "last_error",
         "fetch_notice",
         "next_fetch_at",
+        "instant_updates",
     ]
     list_filter = [FeedHealthFilter, "status", "platform", "is_demo"]
+    list_select_related = ["websub"]
     search_fields = ["url", "title"]
     raw_id_fields = ["moved_to"]
+
+    @admin.display(description=_("instant updates"))
+    def instant_updates(self, feed: Feed) -> str:
+        """The feed's WebSub subscription (feeds.websub), if it has one."""
+        subscription = getattr(feed, "websub", None)
+        if subscription is None:
+            return "—"
+        if subscription.is_on():
+            when = timezone.localtime(subscription.lease_expires_at)
+            return _("on, lease until %(when)s") % {"when": f"{when:%Y-%m-%d %H:%M}"}
+        return subscription.get_state_display()
 
 
 @admin.register(Subscription)

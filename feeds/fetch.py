@@ -89,6 +89,9 @@ ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECT_STATUSES = frozenset({301, 308})
+# The redirects that keep the method and the body (RFC 9110 15.4): the only
+# ones a POST follows.
+_METHOD_KEEPING_REDIRECT_STATUSES = frozenset({307, 308})
 # Decompressed output is produced in pieces of at most this size, so a
 # compression bomb is noticed after one piece, not after it has expanded.
 _PIECE_BYTES = 64 * 1024
@@ -1076,8 +1079,9 @@ def fetch(
     accept: str = DEFAULT_ACCEPT,
     allowed_networks: Iterable[str | IPNetwork] | None = None,
     verify: ssl.SSLContext | str | os.PathLike | bool | None = None,
+    form: dict[str, str] | None = None,
 ) -> FetchResult:
-    """GET ``url`` safely and return the final response.
+    """GET ``url`` safely and return the final response (or POST ``form`` to it).
 
     - ``etag`` / ``last_modified``: validators from the previous fetch, sent
       as If-None-Match / If-Modified-Since; a 304 comes back as status 304.
@@ -1092,6 +1096,10 @@ def fetch(
       means the ``FETCH_ALLOWED_PRIVATE_NETWORKS`` setting.
     - ``verify``: an ``ssl.SSLContext`` or CA bundle path (tests use a private
       CA); None means certifi, or the ``FETCH_CA_BUNDLE`` setting.
+    - ``form``: POST these fields (``application/x-www-form-urlencoded``,
+      UTF-8) instead of a GET, as a WebSub hub expects. Only 307 and 308
+      redirects are followed then (they re-send the same POST, every hop
+      checked); any other redirect is returned as the response.
 
     Raises a :class:`FetchError` subclass for refusals and network failures.
     """
@@ -1108,6 +1116,8 @@ def fetch(
         raise FetchTimeout(url=url)
     requested_url = target.url
     backend = _PinnedBackend(deadline)
+    method, body = ("GET", None) if form is None else ("POST", urllib.parse.urlencode(form).encode("utf-8"))
+    follows = _REDIRECT_STATUSES if form is None else _METHOD_KEEPING_REDIRECT_STATUSES
     redirects: list[tuple[int, str]] = []
     timeout = httpx.Timeout(
         connect=CONNECT_TIMEOUT_SECONDS,
@@ -1131,7 +1141,12 @@ def fetch(
                 raise
             backend.pin(target.host, target.port, addresses)
             try:
-                request = client.build_request("GET", target.url)
+                request = client.build_request(
+                    method,
+                    target.url,
+                    content=body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"} if body is not None else None,
+                )
             except httpx.InvalidURL as exc:
                 raise BadURL(url=target.url) from exc
             if (
@@ -1142,7 +1157,7 @@ def fetch(
             response = client.send(request, stream=True)
             try:
                 location = response.headers.get("location")
-                if response.status_code in _REDIRECT_STATUSES and location:
+                if response.status_code in follows and location:
                     if len(redirects) >= MAX_REDIRECTS:
                         raise TooManyRedirects(url=url)
                     next_url = urllib.parse.urljoin(target.url, location)

@@ -61,6 +61,7 @@ from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
 from .scheduler import LEASE_RENEW_SECONDS, RUNNING_LEASE_SECONDS, HostBusy, feeds_take, host_slot
 from .store import entries_store, entry_published_at
+from .websub.services import SAFETY_NET_INTERVAL, websub_feed_annotations, websub_feed_fetched, websub_pushed
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,10 @@ def _leased_feeds(feed_ids: list[int], lease: str | None) -> list[Feed]:
     """The active, non-demo feeds among ``feed_ids`` that still carry the
     lease (all of them without one), in the order given. A look only: the
     feeds are taken with scheduler.feeds_take."""
-    feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False)
+    # With their WebSub state (a join, no extra query): a pushed feed's next poll is the daily safety net.
+    feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False).annotate(
+        **websub_feed_annotations()
+    )
     if lease is not None:
         feeds = feeds.filter(next_fetch_at=datetime.fromisoformat(lease))
     by_id = {feed.pk: feed for feed in feeds}
@@ -594,6 +598,10 @@ def _record_success(
         stored = entries_store(feed=target, entries=parsed.entries, fetched_at=now)
         dates = [entry_published_at(entry, now) for entry in parsed.entries]
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(headers))
+        # A fetched document may advertise a WebSub hub; while updates arrive
+        # by push, this poll is only the daily safety net.
+        if http_status is not None and websub_feed_fetched(feed=target, parsed=parsed, headers=headers, now=now):
+            interval = max(interval, _jittered(SAFETY_NET_INTERVAL))
         next_fetch_at = now + interval
         newest = max(dates, default=None)
         # One UPDATE with expressions: no read-modify-write, so a concurrent
@@ -689,6 +697,8 @@ def _record_not_modified_many(items: list[_Fetched]) -> list[FetchOutcome]:
         feed = item.feed
         dates = [feed.last_published_at, feed.last_published_at] if feed.last_published_at else []
         interval = _not_before(_jittered(publishing_interval(dates, now=now)), _max_age(item.result.headers))
+        if websub_pushed(feed, now=now):  # updates arrive by WebSub: the daily safety net
+            interval = max(interval, _jittered(SAFETY_NET_INTERVAL))
         feed.last_fetched_at = feed.last_success_at = now
         feed.error_count, feed.last_error, feed.next_fetch_at = 0, "", now + interval
         logs.append(

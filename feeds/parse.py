@@ -90,6 +90,11 @@ class ParsedFeed:
     # For the members who registered the feed (shown with its health): e.g.
     # that only the newest MAX_ENTRIES of a longer document were kept.
     notice: str = ""
+    # What the document advertises for WebSub (feeds.websub): its hubs
+    # (<link rel="hub">, <atom:link rel="hub">, JSON Feed "hubs") and its
+    # canonical "self" URL, absolute http(s) URLs in document order.
+    hub_urls: list[str] = field(default_factory=list)
+    self_url: str = ""
 
 
 def entry_identity(*, entry_id: str | None, link: str | None, title: str, published_at: datetime | None) -> str:
@@ -186,6 +191,7 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         ) % {"reason": reason, "count": count}
     elif not result.get("version") and not entries:
         raise ParseError(_("The address did not return a feed (RSS, Atom or JSON Feed)."))
+    links = [link for link in channel.get("links") or [] if isinstance(link, dict)]
     return ParsedFeed(
         title=plain_text(channel.get("title"), max_length=300),
         site_url=site_url,
@@ -193,6 +199,8 @@ def _parse_feed(content: bytes, *, url: str, content_type: str) -> ParsedFeed:
         format=result.get("version") or "unknown",
         warning=warning,
         notice=_left_out_notice(len(raw_entries)),
+        hub_urls=_urls([link.get("href") for link in links if link.get("rel") == "hub"], base=url),
+        self_url=next(iter(_urls([link.get("href") for link in links if link.get("rel") == "self"], base=url)), ""),
     )
 
 
@@ -215,6 +223,11 @@ def _left_out_notice(total: int) -> str:
         "The feed lists %(total)s entries: plnorg kept the newest %(kept)s.",
         total,
     ) % {"total": number_format(total, force_grouping=True), "kept": number_format(MAX_ENTRIES, force_grouping=True)}
+
+
+def _urls(values: list, *, base: str) -> list[str]:
+    """The usable http(s) URLs among ``values``, relative ones made absolute against ``base``."""
+    return [url for value in values if isinstance(value, str) and (url := clean_url(value, base))]
 
 
 def _bozo_reason(exc: BaseException | None) -> str:
@@ -398,12 +411,22 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
                 site_url=site_url,
             )
         )
+    hubs = document.get("hubs") if isinstance(document.get("hubs"), list) else []
     return ParsedFeed(
         title=plain_text(_json_str(document.get("title")), max_length=300),
         site_url=site_url,
         entries=_unique(entries),
         format="json" + _json_str(document.get("version")).rsplit("/", 1)[-1].replace(".", ""),
         notice=_left_out_notice(len(items)),
+        hub_urls=_urls(
+            [
+                hub.get("url")
+                for hub in hubs
+                if isinstance(hub, dict) and _json_str(hub.get("type")).lower() in ("websub", "pubsubhubbub")
+            ],
+            base=url,
+        ),
+        self_url=clean_url(_json_str(document.get("feed_url")), url),
     )
 
 

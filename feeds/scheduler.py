@@ -58,6 +58,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Feed
+from .websub.services import websub_feed_annotations
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +162,16 @@ def feeds_take(
     a lease (``fetch_feeds --all``, tests) nothing is taken or held, and every
     active feed among ``feed_ids`` is returned."""
     feeds = Feed.objects.filter(pk__in=feed_ids, status=Feed.Status.ACTIVE, is_demo=False)
+    # Read with their WebSub state (a join): a pushed feed's next poll is the daily safety net.
+    pushed = websub_feed_annotations()
     if lease is None:
-        found, held = list(feeds), RunningLease(ids=set(), until=None, queued=None)
+        found, held = list(feeds.annotate(**pushed)), RunningLease(ids=set(), until=None, queued=None)
     else:
         queued = datetime.fromisoformat(lease)
         until = timezone.now() + timedelta(seconds=RUNNING_LEASE_SECONDS if seconds is None else seconds)
         with transaction.atomic():
             feeds.filter(next_fetch_at=queued).update(next_fetch_at=until)
-            found = list(Feed.objects.filter(pk__in=feed_ids, next_fetch_at=until))
+            found = list(Feed.objects.filter(pk__in=feed_ids, next_fetch_at=until).annotate(**pushed))
         held = RunningLease(ids={feed.pk for feed in found}, until=until, queued=queued)
     by_id = {feed.pk: feed for feed in found}
     return [by_id[pk] for pk in dict.fromkeys(feed_ids) if pk in by_id], held

@@ -49,6 +49,7 @@ from .platforms import (
     detect_platform,
     get_platform,
 )
+from .websub.services import websub_feed_stop
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +400,7 @@ def subscription_remove(*, subscription: Subscription) -> bool:
         Subscription.objects.filter(pk=subscription.pk).delete()
         if feed.is_demo or Subscription.objects.filter(feed=feed).exists():
             return False
+        websub_feed_stop(feed=feed)  # nobody reads it: unsubscribe from its hub
         try:
             with transaction.atomic():
                 feed.delete()

@@ -60,6 +60,10 @@ app.conf.beat_schedule = {
         "task": "reader.compact_read_state",
         "schedule": crontab(hour=4, minute=37),
     },
+    "maintain-websub-subscriptions": {
+        "task": "websub.maintain_subscriptions",
+        "schedule": crontab(minute="2-59/5"),
+    },
     "refresh-network-figures": {
         "task": "feeds.refresh_network_figures",
         "schedule": crontab(minute="*/15"),

@@ -53,6 +53,32 @@ class DatabaseCollector:
         if age is not None:
             yield GaugeMetricFamily("plnorg_beat_heartbeat_age_seconds", "Seconds since beat last ran.", value=age)
         yield dashboard_ages()
+        yield from websub_gauges()
+
+
+def websub_gauges():
+    """Instant updates: subscriptions by state, and the pushes counted on
+    them (accepted, and refused by reason: unsigned, wrong signature, too large)."""
+    from feeds.websub.services import websub_figures
+
+    figures = websub_figures()
+    states = GaugeMetricFamily("plnorg_websub_subscriptions", "WebSub subscriptions, by state.", labels=["state"])
+    for state, count in figures.by_state.items():
+        states.add_metric([state], count)
+    yield states
+    yield GaugeMetricFamily(
+        "plnorg_websub_pushes_received",
+        "Correctly signed pushes received by current subscriptions.",
+        value=figures.pushes_received,
+    )
+    refused = GaugeMetricFamily(
+        "plnorg_websub_pushes_refused",
+        "Pushes ignored by current subscriptions, by reason (unsigned, bad_signature, too_large).",
+        labels=["reason"],
+    )
+    for reason, count in figures.refused.items():
+        refused.add_metric([reason], count)
+    yield refused
 
 
 def dashboard_ages() -> GaugeMetricFamily:

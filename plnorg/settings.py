@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "members",
     "feeds",
     "feeds.reader",
+    "feeds.websub",
     "workshops",
     "workshops.clock",
     "plnorg.introductions",
@@ -430,6 +431,12 @@ FEED_FETCH_DEADLINE_SECONDS = env.float("FEED_FETCH_DEADLINE_SECONDS", default=3
 # read) runs inside the web request: everything it fetches shares this one
 # budget, well under gunicorn's 30-second worker timeout.
 DISCOVERY_DEADLINE_SECONDS = env.float("DISCOVERY_DEADLINE_SECONDS", default=8.0)
+# Instant updates (WebSub, feeds.websub): subscribe at the hubs feeds advertise,
+# with SITE_URL + /websub/callback/... as the callback, which the hubs must be
+# able to reach. Off by default in the embedded mode (a laptop is unreachable).
+WEBSUB_ENABLED = env.bool("WEBSUB_ENABLED", default=not EMBEDDED)
+# The lease plnorg asks hubs for (they decide; 10 days is the spec's advice).
+WEBSUB_LEASE_SECONDS = env.int("WEBSUB_LEASE_SECONDS", default=10 * 24 * 3600)
 
 # --- Reading apps (feeds.reader) --------------------------------------------
 # Entries published more than this many days ago count as read, so a new

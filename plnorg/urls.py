@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("feeds.urls")),
     path("", include("feeds.reader.urls")),
+    path("", include("feeds.websub.urls")),
     path("", include("workshops.urls")),
     # Admins sign in through allauth like everyone (so MFA applies), never
     # through the admin's own password form.

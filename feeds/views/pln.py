@@ -35,7 +35,8 @@ def _my_subscriptions(request: HttpRequest):
 
 
 def _pln_context(request: HttpRequest, **extra) -> dict:
-    subscriptions = list(_my_subscriptions(request).order_by("kind", "-added_at", "-pk"))
+    # feed__websub: each feed's instant-updates state, shown in its fetch health.
+    subscriptions = list(_my_subscriptions(request).select_related("feed__websub").order_by("kind", "-added_at", "-pk"))
     return {
         "member": request.member,
         "accounts": [s for s in subscriptions if s.kind == Subscription.Kind.ACCOUNT],

@@ -19,9 +19,13 @@ from django.urls import reverse
 from feeds.ingest import feed_fetch
 from feeds.models import Feed, FetchLog, Subscription
 from feeds.opml import opml_import
-from tests.factories import FeedFactory, MemberFactory
+from feeds.websub.models import WebSubSubscription
+from feeds.websub.services import websub_subscribe
+from tests.factories import FeedFactory, MemberFactory, SubscriptionFactory
+from tests.feeds.conftest import LocalServer
 from tests.feeds.servers import FeedServer, numbered_items, redirect, rss
 from tests.feeds.test_fetch import FORBIDDEN_URLS
+from tests.feeds.websub.hub import LocalHub, feed_document
 from tests.pages import text_of
 from workshops.services.workshop import material_add, online_url_check
 
@@ -282,3 +286,36 @@ def test_resource_library_links_accept_plain_https(facilitator_client):
     assert list(Resource.objects.filter(title="Linked guide").values_list("url", flat=True)) == [
         "https://meet.example.org/guide?id=1"
     ]
+
+
+def test_a_hub_a_feed_advertises_is_never_contacted_at_a_forbidden_address(hosts):
+    """WebSub: the hub URL comes from the feed (third-party input); the
+    subscription request goes through the safe fetcher, redirects included."""
+    legit, _trap = hosts
+    trap_hub = LocalHub(TRAP_HOST)
+    redirector = LocalServer(LEGIT_HOST)
+    redirector.redirect("/hub", trap_hub.url, status=307)
+    hubs = [*TABLE, trap_hub.url, f"{redirector.url}/hub"]
+    errors = []
+    try:
+        for n, hub in enumerate(hubs):
+            document = feed_document(hub_url=hub, self_url=None, items=[("a", "A")])
+            feed = FeedFactory(url=legit.set(f"/pushed{n}.xml", document))
+            SubscriptionFactory(feed=feed)
+            feed_fetch(feed_id=feed.pk)
+            subscription = WebSubSubscription.objects.get(feed=feed)
+
+            assert websub_subscribe(subscription_id=subscription.pk) is False, hub
+
+            subscription.refresh_from_db()
+            assert subscription.state == "failed", hub
+            errors.append(subscription.last_error)
+    finally:
+        trap_hub.stop()
+        redirector.stop()
+    assert trap_hub.requests == []
+    assert [e for e in errors if not e.startswith("plnorg could not reach the hub: ")] == []
+    assert errors[-1] == (
+        "plnorg could not reach the hub: The site redirected to another address, and that address points back "
+        "to the server plnorg runs on (a loopback address), so plnorg will not fetch it."
+    )

@@ -25,6 +25,8 @@ from tests.feeds.servers import ConnectionStats, FeedServer, silent
 class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-case names
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass
@@ -45,8 +47,19 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        self._answer(b"")
+
+    def do_POST(self):
+        self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def _answer(self, body: bytes) -> None:
         self.server.owner.requests.append(
-            RecordedRequest(path=self.path, headers={k.lower(): v for k, v in self.headers.items()})
+            RecordedRequest(
+                path=self.path,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                method=self.command,
+                body=body,
+            )
         )
         routes = self.server.owner.routes
         route = routes.get(self.path) or routes.get(self.path.split("?")[0])

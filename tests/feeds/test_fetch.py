@@ -528,6 +528,70 @@ def test_fetch_refuses_redirect_to_bad_url(serve, location, message):
 
 
 # --------------------------------------------------------------------------
+# POST (a WebSub hub's subscription requests)
+# --------------------------------------------------------------------------
+
+
+def test_fetch_posts_a_form_as_utf8_urlencoded(serve):
+    server = serve("127.0.0.2")
+    server.route("/hub", "", status=202)
+
+    result = fetch(
+        server.url + "/hub",
+        form={"hub.mode": "subscribe", "hub.topic": "https://example.org/feed?a=1&b=é"},
+        allowed_networks=ALLOW_SERVER,
+    )
+
+    [request] = server.requests
+    assert result.status == 202
+    assert (request.method, request.headers["content-type"]) == ("POST", "application/x-www-form-urlencoded")
+    assert request.body == b"hub.mode=subscribe&hub.topic=https%3A%2F%2Fexample.org%2Ffeed%3Fa%3D1%26b%3D%C3%A9"
+
+
+def test_fetch_post_follows_307_and_308_with_the_same_body(serve):
+    server = serve("127.0.0.2")
+    server.redirect("/hub", "/hub2", status=307)
+    server.redirect("/hub2", "/hub3", status=308)
+    server.route("/hub3", "", status=202)
+
+    result = fetch(server.url + "/hub", form={"hub.mode": "subscribe"}, allowed_networks=ALLOW_SERVER)
+
+    assert result.status == 202
+    assert [(r.method, r.path, r.body) for r in server.requests] == [
+        ("POST", "/hub", b"hub.mode=subscribe"),
+        ("POST", "/hub2", b"hub.mode=subscribe"),
+        ("POST", "/hub3", b"hub.mode=subscribe"),
+    ]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_fetch_post_returns_other_redirects_instead_of_turning_them_into_a_get(serve, status):
+    server = serve("127.0.0.2")
+    server.redirect("/hub", "/elsewhere", status=status)
+    server.route("/elsewhere", "a page")
+
+    result = fetch(server.url + "/hub", form={"hub.mode": "subscribe"}, allowed_networks=ALLOW_SERVER)
+
+    assert (result.status, result.headers["location"], result.redirects) == (status, "/elsewhere", [])
+    assert [request.path for request in server.requests] == ["/hub"]
+
+
+def test_fetch_post_refuses_a_private_address_and_a_redirect_to_one(serve):
+    trap = serve("127.0.0.3")
+    server = serve("127.0.0.2")
+    server.redirect("/hub", f"{trap.url}/hub", status=307)
+
+    with pytest.raises(ForbiddenAddress) as direct:
+        fetch(trap.url + "/hub", form={"hub.mode": "subscribe"}, allowed_networks=ALLOW_SERVER)
+    with pytest.raises(ForbiddenAddress) as redirected:
+        fetch(server.url + "/hub", form={"hub.mode": "subscribe"}, allowed_networks=ALLOW_SERVER)
+
+    assert str(direct.value) == LOOPBACK
+    assert str(redirected.value) == REDIRECTED + lower_first(LOOPBACK)
+    assert trap.requests == []
+
+
+# --------------------------------------------------------------------------
 # Name resolution: every address checked, one lookup, connection pinned
 # --------------------------------------------------------------------------
 

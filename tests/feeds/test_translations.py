@@ -29,7 +29,7 @@ from feeds.fetch import ForbiddenAddress, fetch
 from feeds.parse import ParseError, parse_feed
 from feeds.platforms import PlatformInputError, get_platform
 
-MODULES = ["feeds.fetch", "feeds.platforms", "feeds.discovery", "feeds.parse", "feeds.ingest"]
+MODULES = ["feeds.fetch", "feeds.platforms", "feeds.discovery", "feeds.parse", "feeds.ingest", "feeds.websub.services"]
 
 TRANSLATION_CALLS = {
     "_",
