@@ -88,6 +88,9 @@ class Access:
     redirects: frozenset[str] = field(default_factory=frozenset)
     # allauth enforces its own rules on its pages; we only declare them.
     enforced_by_view: bool = False
+    # Why the view takes no CSRF token (its credential is not a cookie); a
+    # reason puts the name in CSRF_EXEMPT_URL_NAMES.
+    csrf_exempt: str = ""
 
     def allows(self, roles: set[str]) -> bool:
         return bool(self.roles & roles)
@@ -97,9 +100,25 @@ PERMISSIONS: dict[str, Access] = {}
 # The only views exempt from CSRF protection, each for a stated reason:
 # "members:unsubscribe": mail clients POST List-Unsubscribe=One-Click
 # (RFC 8058) with no session; the signed token in the URL is the credential.
+# "provisioning:*": the SCIM API (plnorg/provisioning) is called by identity
+# providers with a bearer token and never with a session cookie, so a forged
+# cross-site request carries no credential.
 # "websub:callback": WebSub hubs POST updates with no session; the unguessable
 # token in the URL and each push's HMAC signature are the credentials.
-CSRF_EXEMPT_URL_NAMES: frozenset[str] = frozenset({"members:unsubscribe", "websub:callback"})
+# Others are added by register() from their entry's `csrf_exempt` reason.
+CSRF_EXEMPT_URL_NAMES: set[str] = {
+    "members:unsubscribe",
+    "websub:callback",
+    "provisioning:users",
+    "provisioning:user",
+    "provisioning:groups",
+    "provisioning:group",
+    "provisioning:service_provider_config",
+    "provisioning:schemas",
+    "provisioning:schema",
+    "provisioning:resource_types",
+    "provisioning:resource_type",
+}
 # Namespaces whose views carry their own, stricter checks.
 NAMESPACES: dict[str, Access] = {
     "admin": Access(roles=ADMINS, text="Site administration", enforced_by_view=True),
@@ -112,6 +131,8 @@ def register(entries: dict[str, Access]) -> None:
         if name in PERMISSIONS:
             raise ValueError(f"permission map: {name!r} is declared twice")
         PERMISSIONS[name] = access
+        if access.csrf_exempt:
+            CSRF_EXEMPT_URL_NAMES.add(name)
 
 
 def access_for(view_name: str) -> Access | None:

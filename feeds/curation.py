@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.announcements import PICK_MADE, announce
 from members.models import Member
 from members.notifications import RECOMMENDATIONS, optional_email_enqueue
 
@@ -93,13 +94,17 @@ def picks_for_stream(*, limit: int = 5) -> list[Pick]:
 
 
 def pick_create(*, member: Member, entry: Entry, note: str = "") -> Pick:
-    """Pin ``entry`` with a note (a repeated pick updates the note)."""
+    """Pin ``entry`` with a note (a repeated pick updates the note). A new
+    pick is announced (core.announcements: chat channels hear of it) in the
+    same transaction."""
     if not (member.user.is_facilitator or member.user.is_staff):
         raise CurationRefused(_("Only facilitators pick entries."))
     note = " ".join((note or "").split())[:PICK_NOTE_MAX]
     with transaction.atomic():
         pick, created = Pick.objects.get_or_create(entry=entry, defaults={"picked_by": member, "note": note})
-        if not created and pick.note != note:
+        if created:
+            announce(PICK_MADE, object_id=pick.pk)
+        elif pick.note != note:
             pick.note = note
             pick.save(update_fields=["note"])
     return pick

@@ -17,7 +17,8 @@ service at 169.254.169.254, an admin page on localhost, a database on
   time, so a DNS answer that changes between check and connection (DNS
   rebinding) cannot redirect it. For https the certificate is still checked
   against the real host name;
-- follows redirects itself, checking every hop the same way;
+- follows redirects itself, checking every hop the same way (``send``, for
+  the POST and PUT of chat webhooks, follows none);
 - bounds the whole fetch by a wall-clock deadline and the body by a size cap
   counted after decompression, so slow or compressed "bomb" responses cannot
   tie up or exhaust a worker.
@@ -1178,3 +1179,99 @@ def fetch(
                 )
             finally:
                 response.close()
+
+
+def check_address(
+    url: str,
+    *,
+    allowed_networks: Iterable[str | IPNetwork] | None = None,
+    deadline_seconds: float = 5.0,
+) -> list[str]:
+    """Check ``url`` as :func:`fetch` would before connecting, without
+    connecting: the syntax, then every address its host resolves to.
+
+    For addresses that are stored and contacted later (a chat channel's
+    webhook): refused when saved, and refused again when used, since DNS may
+    answer differently by then. Returns the checked addresses; raises
+    :class:`BadURL`, :class:`ForbiddenAddress`, :class:`HostNotFound` or
+    :class:`FetchTimeout` with a message for people.
+    """
+    target = _parse_url(url)
+    networks = _allowed_networks(allowed_networks)
+    return [str(ip) for ip in _checked_addresses(target, networks, time.monotonic() + deadline_seconds)]
+
+
+def send(
+    url: str,
+    *,
+    content: bytes,
+    content_type: str,
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+    max_bytes: int = 64 * 1024,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    allowed_networks: Iterable[str | IPNetwork] | None = None,
+    verify: ssl.SSLContext | str | os.PathLike | bool | None = None,
+) -> FetchResult:
+    """Send ``content`` to ``url`` with ``method`` (a webhook's POST, a
+    Matrix PUT) under the same rules as :func:`fetch`: public addresses only,
+    checked after DNS and pinned, one deadline, a capped reply.
+
+    Redirects are not followed: a webhook that redirects is misconfigured,
+    and sending a body (with its secrets) on to another address is how they
+    leak. A 3xx comes back as its status, like any other.
+    """
+    if method not in ("POST", "PUT"):
+        raise ValueError("send() is for POST and PUT; fetch() does GET.")
+    if max_bytes <= 0 or deadline_seconds <= 0:
+        raise ValueError("max_bytes and deadline_seconds must be positive.")
+    started = time.monotonic()
+    deadline = started + deadline_seconds
+    networks = _allowed_networks(allowed_networks)
+    ssl_context = _ssl_context(verify)
+    target = _parse_url(url)
+    backend = _PinnedBackend(deadline)
+    backend.pin(target.host, target.port, _checked_addresses(target, networks, deadline))
+    request_headers = {
+        "User-Agent": _setting("FETCH_USER_AGENT", DEFAULT_USER_AGENT) or DEFAULT_USER_AGENT,
+        "Accept": "application/json, */*;q=0.5",
+        "Accept-Encoding": ACCEPT_ENCODING,
+        "Content-Type": content_type,
+        **(headers or {}),
+    }
+    timeout = httpx.Timeout(
+        connect=CONNECT_TIMEOUT_SECONDS,
+        read=READ_TIMEOUT_SECONDS,
+        write=READ_TIMEOUT_SECONDS,
+        pool=CONNECT_TIMEOUT_SECONDS,
+    )
+    with httpx.Client(
+        transport=_PinnedTransport(backend, ssl_context), timeout=timeout, follow_redirects=False, trust_env=False
+    ) as client:
+        try:
+            request = client.build_request(method, target.url, content=content, headers=request_headers)
+        except httpx.InvalidURL as exc:
+            raise BadURL(url=target.url) from exc
+        if (
+            _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
+            or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
+        ):
+            raise BadURL(url=target.url)
+        response = client.send(request, stream=True)
+        try:
+            try:
+                body = _read_body(response, max_bytes=max_bytes, deadline=deadline, url=url)
+            except ResponseTooLarge:
+                # The status already says whether it arrived; a long reply
+                # must not turn a delivered message into a "failed" one.
+                body = b""
+            return FetchResult(
+                url=target.url,
+                status=response.status_code,
+                headers=dict(response.headers.items()),
+                content=body,
+                elapsed_seconds=time.monotonic() - started,
+                requested_url=target.url,
+            )
+        finally:
+            response.close()

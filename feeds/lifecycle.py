@@ -8,16 +8,21 @@ token was made (not the secret itself). Deletion: saves, recommendations
 (sent and received) and the feed token go; picks and starter packs are the
 organization's curation and stay, with their author cleared.
 
-Offboarding needs nothing here: Subscription querysets already leave out
-members whose user is inactive, so a leaver's subscriptions stop counting,
-and a deactivated member's feed URLs answer 404 because
-``feeds.curation.feed_token_member`` requires an active user."""
+Offboarding: Subscription querysets already leave out members whose user is
+inactive, so a leaver's subscriptions stop counting, and a deactivated
+member's feed URLs answer 404 because ``feeds.curation.feed_token_member``
+requires an active user. What is left is the stream's cached filter choices
+(up to five minutes old), which would still offer the leaver as a member to
+filter by: offboarding drops them once its transaction commits (before the
+commit, a page could cache the leaver again)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.lifecycle import DataPart, register_data, register_exempt
+from django.db import transaction
+
+from core.lifecycle import DataPart, register_data, register_exempt, register_offboarding
 
 
 def _export(*, member, **kwargs) -> dict[str, Any]:
@@ -129,7 +134,14 @@ def curation_delete(*, member, **kwargs) -> None:
     StarterPack.objects.filter(created_by=member).update(created_by=None)
 
 
+def _offboard(*, member, **kwargs) -> None:
+    from .stream import filter_choices_forget
+
+    transaction.on_commit(filter_choices_forget)
+
+
 def register() -> None:
+    register_offboarding("feeds", _offboard)
     register_data(DataPart(name="feeds", models=("feeds.Subscription",), export=_export, delete=_delete))
     register_data(DataPart(name="moderation", models=("feeds.Report",), export=_export_reports, delete=_delete_reports))
     register_exempt(

@@ -26,6 +26,7 @@ import base64
 import html
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -276,13 +277,22 @@ def _excerpt_source() -> Left:
 
 
 def stream_page(
-    filters: StreamFilters, *, cursor: str | None = None, tz: tzinfo = UTC, page_size: int = PAGE_SIZE
+    filters: StreamFilters,
+    *,
+    cursor: str | None = None,
+    tz: tzinfo = UTC,
+    page_size: int = PAGE_SIZE,
+    narrow: Callable[[QuerySet[Entry]], QuerySet[Entry]] | None = None,
 ) -> StreamPage:
     """One page of the stream: ``page_size`` entries after ``cursor``, with
     ``through`` (names), ``excerpt`` and, when searching, ``snippet`` set on
-    each entry. A fixed number of queries whatever the page size."""
+    each entry. A fixed number of queries whatever the page size.
+    ``narrow`` narrows the filtered entries further (the reader's "Unread
+    only", which depends on who is reading)."""
     key = cursor_decode(cursor)
     entries = filtered_entries(filters, tz=tz)
+    if narrow is not None:
+        entries = narrow(entries)
     rank: SearchRank | None = None
     if filters.by_relevance:
         window = entries.order_by("-published_at", "-id").values("pk")[:RELEVANCE_WINDOW]
@@ -469,6 +479,12 @@ def filter_choices() -> dict[str, list]:
     choices = {"teams": teams, "members": members, "platforms": platforms, "topics": sorted(topics)}
     cache.set(CHOICES_CACHE_KEY, choices, CHOICES_CACHE_SECONDS)
     return choices
+
+
+def filter_choices_forget() -> None:
+    """Drop the cached filter choices, so the next stream page reads them anew
+    (offboarding: a leaver must not stay offered as a member to filter by)."""
+    cache.delete(CHOICES_CACHE_KEY)
 
 
 def through_entry(entry: Entry) -> Through:

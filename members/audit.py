@@ -63,7 +63,11 @@ def audit_record(
     before: Any = None,
     after: Any = None,
     request=None,
+    actor_label: str = "",
 ) -> AuditEvent:
+    """Record one action. `actor` is the user who acted (or None: the system);
+    `actor_label` names an actor that is not a user, e.g. "scim:Okta" for an
+    identity provider's provisioning token, and is kept in `actor_email`."""
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(obj.pk)
@@ -73,7 +77,7 @@ def audit_record(
     return AuditEvent.objects.create(
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_email=getattr(actor, "email", "") or "",
+        actor_email=getattr(actor, "email", "") or actor_label,
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr[:300],

@@ -124,18 +124,43 @@ def member_unsubscribe(*, member: Member, kind: str) -> bool:
 # --- Offboarding ---------------------------------------------------------------
 
 
+def user_sessions_end(*, user: User) -> int:
+    """Delete every stored session of `user`; returns how many.
+
+    Django's session table has no user column (the user id is inside the
+    signed session data), so the rows are read and decoded one by one. That
+    is a scan of the table, acceptable for what calls it (offboarding, rare).
+    Each session is deleted through the configured session store, so a
+    cached_db engine forgets its cached copy too."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import SESSION_KEY
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    decoder = store_class()
+    user_id = str(user.pk)
+    rows = store_class.get_model_class().objects.values_list("session_key", "session_data")
+    keys = [key for key, data in rows.iterator(chunk_size=500) if decoder.decode(data).get(SESSION_KEY) == user_id]
+    for key in keys:
+        store_class(session_key=key).delete()
+    return len(keys)
+
+
 def member_deactivate(*, member: Member, actor: User | None = None, replacement: Member | None = None) -> None:
     """The members part of offboarding: the person can no longer sign in by
-    any route (password or SSO: both check `is_active`; existing sessions
-    stop resolving to the user), the secret feed and calendar URLs of later
-    apps stop working (they check `is_active`), and every team they manage is
-    handed to `replacement` (or to nobody: admins then approve)."""
+    any route (password or SSO: both check `is_active`), their sessions are
+    ended (the rows deleted, not just refused at the next request), the
+    secret feed and calendar URLs of later apps stop working (they check
+    `is_active`), and every team they manage is handed to `replacement` (or
+    to nobody: admins then approve)."""
     from .audit import TEAM_MANAGER_CHANGED, USER_DEACTIVATED, audit_record
 
     user = member.user
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
+        user_sessions_end(user=user)
         for team in Team.objects.select_for_update().filter(manager=user):
             team.manager = replacement.user if replacement is not None else None
             team.save(update_fields=["manager"])
@@ -147,8 +172,29 @@ def member_deactivate(*, member: Member, actor: User | None = None, replacement:
                 after={"manager": replacement.user.email if replacement else None},
             )
         audit_record(action=USER_DEACTIVATED, actor=actor, obj=user)
-        # Open sessions need no sweep: the auth backends refuse inactive users
-        # when a session is resolved, so the next request is anonymous.
+
+
+def member_reactivate(*, member: Member, actor: User | None = None, request=None) -> bool:
+    """Let a deactivated person sign in again, as ticking "active" on the
+    user in the admin does (the same audit record). What offboarding handed
+    over (teams managed, cancelled registrations) stays where it went.
+    Returns False when the person was already active."""
+    from .audit import USER_REACTIVATED, audit_record
+
+    user = member.user
+    with transaction.atomic():
+        if not User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
+            return False
+        user.is_active = True
+        audit_record(
+            action=USER_REACTIVATED,
+            actor=actor,
+            obj=user,
+            before={"is_active": False},
+            after={"is_active": True},
+            request=request,
+        )
+    return True
 
 
 # --- Roll-out: invitations and CSV import --------------------------------------

@@ -56,6 +56,10 @@ app.conf.beat_schedule = {
         "task": "feeds.purge_expired_entries",
         "schedule": crontab(hour=4, minute=7),
     },
+    "compact-read-state": {
+        "task": "reader.compact_read_state",
+        "schedule": crontab(hour=4, minute=37),
+    },
     "maintain-websub-subscriptions": {
         "task": "websub.maintain_subscriptions",
         "schedule": crontab(minute="2-59/5"),
@@ -83,6 +87,22 @@ app.conf.beat_schedule = {
     "cap-overdue-timers": {
         "task": "workshops.cap_overdue_timers",
         "schedule": crontab(minute="*/5"),
+    },
+    "send-due-chat-deliveries": {
+        "task": "chat.send_due_deliveries",
+        "schedule": 60.0,
+    },
+    "announce-weekly-digest-in-chat": {
+        "task": "chat.announce_weekly_digest",
+        "schedule": crontab(day_of_week="mon", hour=8, minute=5),
+    },
+    "announce-introductions-month-in-chat": {
+        "task": "chat.announce_introductions_month",
+        "schedule": crontab(day_of_month=1, hour=8, minute=25),
+    },
+    "purge-old-chat-deliveries": {
+        "task": "chat.purge_old_deliveries",
+        "schedule": crontab(hour=3, minute=29),
     },
     "purge-sent-email": {
         "task": "members.purge_old_emails",

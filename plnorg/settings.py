@@ -71,13 +71,16 @@ INSTALLED_APPS = [
     "core",
     "members",
     "feeds",
+    "feeds.reader",
     "feeds.websub",
     "workshops",
     "workshops.clock",
     "plnorg.introductions",
+    "plnorg.chat",
     "plnorg.dashboard",
     "plnorg.privacy",
     "plnorg.home",
+    "plnorg.provisioning",
     "plnorg",
 ]
 
@@ -266,6 +269,11 @@ ACCOUNT_RATE_LIMITS = {
     # The 6th wrong password in a row for one account is throttled.
     "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # The reading apps' sign-ins (feeds.reader): ClientLogin is limited like
+    # the sign-in form (per address and per email); a Fever api_key carries
+    # no email, so Fever is limited per address.
+    "reader_login_failed": "20/m/ip,5/5m/key",
+    "reader_fever_failed": "20/m/ip",
 }
 # The client's address, for the per-address rate limits above and the audit
 # log (members.audit.client_ip asks allauth the same way). Behind the TLS proxy
@@ -430,11 +438,37 @@ WEBSUB_ENABLED = env.bool("WEBSUB_ENABLED", default=not EMBEDDED)
 # The lease plnorg asks hubs for (they decide; 10 days is the spec's advice).
 WEBSUB_LEASE_SECONDS = env.int("WEBSUB_LEASE_SECONDS", default=10 * 24 * 3600)
 
+# --- Reading apps (feeds.reader) --------------------------------------------
+# Entries published more than this many days ago count as read, so a new
+# member (or one back from a long holiday) does not face thousands of unread.
+READER_UNREAD_DAYS = env.int("READER_UNREAD_DAYS", default=30)
+
 # --- Workshops -------------------------------------------------------------------
 # Largest file a facilitator may upload (materials, resource library).
 WORKSHOP_UPLOAD_MAX_BYTES = env.int("WORKSHOP_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # How long before a workshop's first session registered people get a reminder.
 WORKSHOP_REMINDER_HOURS = env.int("WORKSHOP_REMINDER_HOURS", default=24)
+
+# --- Chat channels ---------------------------------------------------------------
+# Fernet keys (comma-separated, newest first; make one with
+# `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)
+# that encrypt chat channels' webhook addresses and Matrix tokens. Empty: a key
+# derived from SECRET_KEY, so a new SECRET_KEY means entering those secrets
+# again (plnorg/chat/encryption.py).
+CHAT_SECRET_KEYS = env.list("CHAT_SECRET_KEYS", default=[])
+for _chat_key in CHAT_SECRET_KEYS:
+    import base64
+    import binascii
+
+    try:
+        _chat_key_ok = len(base64.urlsafe_b64decode(_chat_key.encode())) == 32
+    except (binascii.Error, ValueError):
+        _chat_key_ok = False
+    if not _chat_key_ok:
+        raise ImproperlyConfigured("CHAT_SECRET_KEYS: each key must be a Fernet key (32 bytes, url-safe base64).")
+# A channel whose messages fail this many times in a row is paused and the
+# people who manage it are emailed.
+CHAT_PAUSE_AFTER_FAILURES = env.int("CHAT_PAUSE_AFTER_FAILURES", default=5)
 
 # --- Retention (shown to every member on the transparency page) ----------------
 # Stream entries older than this are deleted nightly, except those picked,
@@ -458,7 +492,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # httpx logs every request line with its full URL at INFO (httpcore
+        # more at DEBUG): a chat webhook's URL is its secret. The fetcher's
+        # callers log what they need (feeds: FetchLog; chat: the delivery).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 # Prometheus metrics at /metrics need this bearer token (no token: refused).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")

@@ -37,9 +37,12 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("plnorg.dashboard.urls")),
     path("", include("plnorg.introductions.urls")),
+    path("scim/v2/", include("plnorg.provisioning.urls")),
+    path("", include("plnorg.chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
     path("", include("feeds.urls")),
+    path("", include("feeds.reader.urls")),
     path("", include("feeds.websub.urls")),
     path("", include("workshops.urls")),
     # Admins sign in through allauth like everyone (so MFA applies), never

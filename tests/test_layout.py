@@ -61,17 +61,22 @@ def test_the_code_keeps_every_contract():
         (
             "plnorg/introductions/services/suggestions.py",
             "import plnorg.dashboard.services",
-            ["Inside plnorg: the wiring -> dashboard | privacy | home -> introductions BROKEN"],
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "plnorg/dashboard/services.py",
             "import plnorg.urls",
-            ["Inside plnorg: the wiring -> dashboard | privacy | home -> introductions BROKEN"],
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "workshops/clock/services.py",
             "import workshops.models",
             ["Inside workshops: workshops -> clock"],
+        ),
+        (
+            "plnorg/privacy/services.py",
+            "import plnorg.provisioning.services.users",
+            ["Inside plnorg: the wiring -> provisioning -> dashboard | privacy | home | chat -> introductions BROKEN"],
         ),
         (
             "plnorg/privacy/services.py",

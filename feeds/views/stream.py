@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,12 +43,13 @@ from ..moderation import (
     report_dismiss,
     reports_open,
 )
+from ..reader.views.web import StreamReading, entry_reading
 from ..sanitize import sanitize_html
 from ..stream import filter_choices, stream_page, through_entry
 
-FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order", "picks")
+FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order", "picks", "unread")
 LIST_LIMIT = 200
-ENTRY_URLS = ("entry", "report_entry", "save", "recommend")
+ENTRY_URLS = ("entry", "report_entry", "recommend")
 _SLOT = 987654321
 
 
@@ -62,7 +62,9 @@ def stream(request: HttpRequest) -> HttpResponse:
     form = StreamFilterForm(request.GET, choices=filter_choices())
     filters = form.filters()
     cursor = request.GET.get("cursor") or None
-    page = stream_page(filters, cursor=cursor, tz=timezone.get_current_timezone())
+    reading = StreamReading.for_request(request)  # read state (feeds.reader)
+    page = stream_page(filters, cursor=cursor, tz=timezone.get_current_timezone(), narrow=reading.narrow)
+    reading.mark(page.entries)
     # Reversed once per page, not once per entry (the page renders 50).
     urls = {name: reverse(f"feeds:{name}", kwargs={"entry_id": _SLOT}) for name in ENTRY_URLS}
     for item in page.entries:
@@ -86,9 +88,9 @@ def stream(request: HttpRequest) -> HttpResponse:
         "is_first_page": not cursor,
         "here": request.get_full_path(),
         "here_encoded": quote(request.get_full_path(), safe=""),
+        "reading": reading.context(params=params, has_entries=bool(page.entries)),
         "labels": {
             "original": _("Read the original"),
-            "save": _("Save for later"),
             "recommend": _("Recommend"),
             "report": _("Report"),
             "untitled": _("Untitled"),
@@ -98,24 +100,21 @@ def stream(request: HttpRequest) -> HttpResponse:
     context["entries_html"] = _entry_items_html(
         page.entries,
         labels=context["labels"],
-        csrf_token=get_token(request),
-        here=context["here"],
         here_encoded=context["here_encoded"],
     )
     return render(request, "feeds/stream/index.html", context)
 
 
 ENTRY_ITEM = (
-    '<li><article class="entry" data-entry="{pk}" aria-labelledby="entry-{pk}-title">'
+    '<li><article class="entry{state}" id="entry-{pk}" data-entry="{pk}" data-unread="{unread}" '
+    'aria-labelledby="entry-{pk}-title">'
     '<h3 id="entry-{pk}-title"><a href="{url_entry}">{heading}</a></h3>'
-    '<p class="entry-meta"><span class="entry-source">{source}</span> · <span class="badge">{platform}</span> · '
+    '<p class="entry-meta">{badge}<span class="entry-source">{source}</span> · <span class="badge">{platform}</span> · '
     '<time datetime="{iso}">{when}</time></p>'
     '<p class="entry-through">{through}</p>'
     "{excerpt}"
-    '<div class="toolbar entry-links">{original}'
-    '<form method="post" action="{url_save}" class="inline-form">'
-    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}"><input type="hidden" name="next" value="{here}">'
-    '<button type="submit" class="small">{save}<span class="visually-hidden">: {title}</span></button></form> '
+    # Save (the reader's "starred") and read/unread: feeds.reader's controls.
+    '<div class="toolbar entry-links">{original}{reading}'
     '<a class="button button-small button-secondary" href="{url_recommend}?next={here_encoded}">{recommend}'
     '<span class="visually-hidden">: {title}</span></a> '
     '<a class="muted" href="{url_report}">{report}<span class="visually-hidden">: {title}</span></a>'
@@ -134,7 +133,7 @@ def _format_escaped(template: str, *args, **kwargs) -> str:
     return template.format(*map(_escaped, args), **{name: _escaped(value) for name, value in kwargs.items()})
 
 
-def _entry_items_html(entries, *, labels: dict, csrf_token: str, here: str, here_encoded: str) -> SafeString:
+def _entry_items_html(entries, *, labels: dict, here_encoded: str) -> SafeString:
     """The page's 50 entries, built here rather than in the template: the
     template engine spent most of the stream's time on them. Every value is
     escaped as format_html would (unless already safe, like search snippets)."""
@@ -142,10 +141,7 @@ def _entry_items_html(entries, *, labels: dict, csrf_token: str, here: str, here
     same = {
         name: mark_safe(_escaped(value))  # noqa: S308 - escaped here
         for name, value in {
-            "csrf": csrf_token,
-            "here": here,
             "here_encoded": here_encoded,
-            "save": labels["save"],
             "recommend": labels["recommend"],
             "report": labels["report"],
             "original": labels["original"],
@@ -185,10 +181,10 @@ def _entry_items_html(entries, *, labels: dict, csrf_token: str, here: str, here
                 through=entry.through_text,
                 excerpt=excerpt,
                 original=original,
-                url_save=entry.urls["save"],
-                csrf=same["csrf"],
-                here=same["here"],
-                save=same["save"],
+                state=mark_safe(entry.reading["state"]),  # noqa: S308 - fixed markup
+                unread=entry.reading["unread"],
+                badge=mark_safe(entry.reading["badge"]),  # noqa: S308 - escaped by feeds.reader
+                reading=entry.reading["controls"],
                 title=entry.title,
                 url_recommend=entry.urls["recommend"],
                 here_encoded=same["here_encoded"],
@@ -218,6 +214,8 @@ def entry(request: HttpRequest, entry_id: int) -> HttpResponse:
             "content": content,
             "through": through_entry(item),
             "can_moderate": can_moderate(request.member),
+            # Opening an entry marks it read (feeds.reader).
+            **entry_reading(request, item),
         },
     )
 

@@ -59,6 +59,17 @@ def transparency_report(*, member) -> dict:
             _("until you delete your account"),
         ),
         Record(
+            _("What you read, keep unread and save in the stream (read state)"),
+            [you, admins],
+            _("until you delete your account; entries older than %(period)s count as read")
+            % {"period": _days(settings.READER_UNREAD_DAYS)},
+        ),
+        Record(
+            _("App passwords for your reading apps: name, when made and last used (never the password itself)"),
+            [you, admins],
+            _("until you delete your account; revoked ones are listed as revoked"),
+        ),
+        Record(
             _("Workshop registrations, attendance, feedback, and the calendar invitations sent to you"),
             [you, _("the workshop's facilitators"), _("leaders (averages for 5 or more answers only)"), admins],
             _("until you delete your account"),
@@ -72,6 +83,14 @@ def transparency_report(*, member) -> dict:
                 _("leaders (team totals of 5 or more people only)"),
             ],
             _("approved time is kept for payroll without your name after you delete your account; drafts are deleted"),
+        ),
+        Record(
+            _(
+                "If your organization's identity provider manages accounts here (SCIM): its sign-in name and id "
+                "for you, your given and family name"
+            ),
+            [you, admins],
+            _("until you delete your account"),
         ),
         Record(
             _("Emails plnorg sent you"),

@@ -19,9 +19,11 @@ PROJECT_APPS = [
     "workshops",
     "clock",
     "introductions",
+    "chat",
     "dashboard",
     "privacy",
     "home",
+    "provisioning",
     "plnorg",
 ]
 
@@ -50,6 +52,11 @@ VIEW_ONLY = [
     "introductions.IntroductionSuggestion",
     "introductions.ConnectorStatus",
     "introductions.IntroductionComputation",
+    "provisioning.ScimToken",
+    "provisioning.ScimUser",
+    "provisioning.ScimGroup",
+    "chat.Channel",
+    "chat.Delivery",
 ]
 
 
@@ -186,9 +193,32 @@ def _websub_push():
     return WebSubPush.objects.create(subscription=_websub_subscription(), body=b"<rss/>", content_type="text/xml")
 
 
+def _scim_token():
+    from plnorg.provisioning.services.tokens import scim_token_create
+
+    return scim_token_create(name="Admin test IdP")[0]
+
+
+def _scim_user():
+    from plnorg.provisioning.models import ScimUser
+
+    member = MemberFactory()
+    return ScimUser.objects.create(user=member.user, user_name=member.user.email, external_id="ext-admin-test")
+
+
+def _scim_group():
+    from plnorg.provisioning.models import ScimGroup
+    from tests.factories import TeamFactory
+
+    return ScimGroup.objects.create(team=TeamFactory(), external_id="ext-admin-test")
+
+
 BUILDERS = {
     "websub.WebSubSubscription": _websub_subscription,
     "websub.WebSubPush": _websub_push,
+    "provisioning.ScimToken": _scim_token,
+    "provisioning.ScimUser": _scim_user,
+    "provisioning.ScimGroup": _scim_group,
     "feeds.FetchLog": _fetch_log,
     "members.AuditEvent": _audit_event,
     "members.OutboundEmail": _outbound_email,

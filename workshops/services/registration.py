@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.announcements import WORKSHOP_LAST_SEATS, announce
 from members.models import Member, User
 
 from ..models import Registration, RegistrationEvent, Workshop
@@ -21,6 +22,10 @@ from .invitations import invitations_send
 from .notices import Notice
 
 Status = Registration.Status
+
+# A published workshop with this many free seats or fewer is "down to its
+# last seats" (announced once, e.g. in chat channels).
+LAST_SEATS = 3
 
 
 class RegistrationRefused(Exception):
@@ -102,6 +107,15 @@ def waitlist_promote(*, workshop: Workshop, actor: User | None) -> list[Registra
     return promoted
 
 
+def _last_seats_announce(workshop: Workshop) -> None:
+    """Announce that a published workshop is down to its last seats, when a
+    seat was just taken. The caller holds the workshop lock; listeners keep
+    one announcement per workshop."""
+    free = workshop.capacity - seats_taken(workshop=workshop)
+    if workshop.status == Workshop.Status.PUBLISHED and 0 < free <= LAST_SEATS:
+        announce(WORKSHOP_LAST_SEATS, object_id=workshop.pk, seats_left=free)
+
+
 def _refuse_unless_open(workshop: Workshop, *, on_behalf: bool, now) -> None:
     if workshop.status == Workshop.Status.CANCELLED:
         raise RegistrationRefused(_("This workshop was cancelled."))
@@ -176,6 +190,8 @@ def workshop_register(
             Status.REQUESTED: "workshop_requested",
         }[registration.status]
         _notice_with_invitations(workshop=workshop, registration=registration, kind=kind, event=event)
+        if registration.status == Status.REGISTERED:
+            _last_seats_announce(workshop)
     return registration
 
 
@@ -240,4 +256,6 @@ def registration_approve(*, registration_id: int, actor: User) -> Registration:
         event = event_append(registration=registration, actor=actor, note="approved")
         kind = "workshop_confirmation" if registration.status == Status.REGISTERED else "workshop_waitlisted"
         _notice_with_invitations(workshop=workshop, registration=registration, kind=kind, event=event)
+        if registration.status == Status.REGISTERED:
+            _last_seats_announce(workshop)
     return registration

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.announcements import WORKSHOP_PUBLISHED, announce
 from feeds.fetch import FetchError, check_url
 from members.audit import audit_record
 from members.models import User
@@ -201,6 +202,7 @@ def workshop_publish(*, workshop_id: int, actor: User) -> Workshop:
         workshop.status = Status.PUBLISHED
         workshop.published_at = timezone.now()
         workshop.save(update_fields=["status", "published_at", "updated_at"])
+        announce(WORKSHOP_PUBLISHED, object_id=workshop.pk)
     return workshop
 
 
