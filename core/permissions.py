@@ -100,24 +100,12 @@ PERMISSIONS: dict[str, Access] = {}
 # The only views exempt from CSRF protection, each for a stated reason:
 # "members:unsubscribe": mail clients POST List-Unsubscribe=One-Click
 # (RFC 8058) with no session; the signed token in the URL is the credential.
-# "provisioning:*": the SCIM API (plnorg/provisioning) is called by identity
-# providers with a bearer token and never with a session cookie, so a forged
-# cross-site request carries no credential.
 # "websub:callback": WebSub hubs POST updates with no session; the unguessable
 # token in the URL and each push's HMAC signature are the credentials.
 # Others are added by register() from their entry's `csrf_exempt` reason.
 CSRF_EXEMPT_URL_NAMES: set[str] = {
     "members:unsubscribe",
     "websub:callback",
-    "provisioning:users",
-    "provisioning:user",
-    "provisioning:groups",
-    "provisioning:group",
-    "provisioning:service_provider_config",
-    "provisioning:schemas",
-    "provisioning:schema",
-    "provisioning:resource_types",
-    "provisioning:resource_type",
 }
 # Namespaces whose views carry their own, stricter checks.
 NAMESPACES: dict[str, Access] = {

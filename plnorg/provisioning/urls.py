@@ -23,6 +23,8 @@ def _scim(sample=perm.no_args) -> perm.Access:
         content_type="application/scim+json",
         enforced_by_view=True,
         object_rule="a usable SCIM bearer token; without one 401 (SCIM error JSON), never a session",
+        csrf_exempt="identity providers call it with a bearer token, never a session cookie, so a forged "
+        "cross-site request carries no credential",
     )
 
 

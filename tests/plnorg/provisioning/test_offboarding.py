@@ -133,17 +133,38 @@ def test_reactivating_lets_them_back_in_as_the_admin_reactivation_does(entra, le
     assert client_as("employee").get(reverse("feeds:profile", kwargs={"member_id": leaver.pk})).status_code == 200
 
 
+def test_deactivating_kills_the_reading_apps_passwords(entra, leaver):
+    """The reader's app passwords (and the Google Reader API tokens made from
+    them) stop working, and offboarding revokes them."""
+    from feeds.reader.models import AppPassword
+    from feeds.reader.services.app_passwords import app_password_create
+
+    made = app_password_create(member=leaver, name="Reeder")
+    sign_in = reverse("reader:greader_client_login")
+    credentials = {"Email": "lea@example.org", "Passwd": made.password}
+    signed_in = Client().post(sign_in, credentials)
+    auth = dict(line.split("=", 1) for line in signed_in.content.decode().splitlines())["Auth"]
+    user_info = reverse("reader:greader_user_info")
+    assert Client().get(user_info, HTTP_AUTHORIZATION=f"GoogleLogin auth={auth}").status_code == 200
+
+    entra.patch(f"Users/{_scim_id(entra, 'lea@example.org')}", _active("False"))
+
+    refused = Client().post(sign_in, credentials)
+    assert (refused.status_code, refused.content.decode()) == (401, "Error=BadAuthentication\n")
+    assert Client().get(user_info, HTTP_AUTHORIZATION=f"GoogleLogin auth={auth}").status_code == 401
+    assert AppPassword.objects.get(pk=made.app_password.pk).revoked_at is not None
+
+
 def test_deactivating_runs_every_offboarding_part_an_app_registers(entra, leaver, monkeypatch):
-    """Credentials kept by other apps (app passwords, API tokens) end the way
-    the feed and calendar tokens do: through the app's part in core.lifecycle,
-    which SCIM's deactivation runs like an admin's offboarding."""
+    """What other apps keep for a member (credentials, seats) ends through the
+    app's part in core.lifecycle, which SCIM's deactivation runs like an
+    admin's offboarding."""
     from core import lifecycle
 
     ended = []
-    part = ("app passwords", lambda *, member, actor, replacement: ended.append((member.pk, actor, replacement)))
+    part = ("a later app", lambda *, member, actor, replacement: ended.append((member.pk, actor, replacement)))
     monkeypatch.setattr(lifecycle, "OFFBOARDING", [*lifecycle.OFFBOARDING, part])
 
     entra.patch(f"Users/{_scim_id(entra, 'lea@example.org')}", _active("False"))
 
     assert ended == [(leaver.pk, None, None)]
-    assert [name for name, _hook in lifecycle.OFFBOARDING] == ["members", "feeds", "workshops", "app passwords"]
