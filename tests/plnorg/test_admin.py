@@ -35,6 +35,7 @@ INLINE_ONLY = {
     "workshops.WorkshopSession": "workshops.Workshop",  # the sessions of a series
     "workshops.WorkshopMaterial": "workshops.Workshop",  # the files and links of a workshop
     "workshops.RegistrationEvent": "workshops.Registration",  # the status history of a registration
+    "workshops.CalendarInvitation": "workshops.Registration",  # what each calendar was last sent
 }
 
 # Admins that only browse: rows come from the site's workflows or periodic tasks.
