@@ -340,7 +340,9 @@ def test_broker_down_the_email_waits_and_goes_out_later_exactly_once(broker_down
         email = enqueue()
     elapsed = time.monotonic() - started
 
-    assert elapsed < 2.0
+    # One quick retry (about a second, CELERY_BROKER_TRANSPORT_OPTIONS), not kombu's
+    # default of retrying for ever; 5 s leaves room for a loaded CI machine.
+    assert elapsed < 5.0
     assert OutboundEmail.objects.get(pk=email.pk).status == "pending"
     assert f"outbox: could not queue email {email.pk} now" in caplog.text
     assert mail.outbox == []
