@@ -86,10 +86,10 @@ def _scale_feeds_and_entries(entries: int) -> None:
             cur.execute(
                 """
                 INSERT INTO feeds_feed (url, site_url, title, platform, status, is_demo, next_fetch_at,
-                    last_error, error_count, etag, last_modified, hidden_reason, created_at)
+                    last_error, error_count, fetch_notice, etag, last_modified, hidden_reason, created_at)
                 SELECT 'https://load-' || g || '.example.net/feed.xml', 'https://load-' || g || '.example.net/',
                        'Load feed ' || g, (ARRAY['blog','mastodon','bluesky','youtube','podcast'])[1 + g %% 5],
-                       'active', true, now() + interval '100 years', '', 0, '', '', '', now()
+                       'active', true, now() + interval '100 years', '', 0, '', '', '', '', now()
                 FROM generate_series(1, 1000) g
                 """,
                 [],
