@@ -12,11 +12,12 @@ def test_stream_benchmark_smoke_run():
         line.split("  ")[1].strip() for line in result.stdout.splitlines() if line.startswith("  ") and "  " in line[2:]
     ]
     labels = [row for row in rows if not row.startswith("request")]
-    assert labels[:7] == [
+    assert labels[:8] == [
         "floor (base.html)",
         "first page",
         "50th page (keyset)",
         "team filter",
+        "unread only",
         "search common (learning)",
         "search rare (zephyrine)",
         "relevance common (learning)",
