@@ -23,6 +23,9 @@ service at 169.254.169.254, an admin page on localhost, a database on
   counted after decompression, so slow or compressed "bomb" responses cannot
   tie up or exhaust a worker.
 
+A :class:`FetchSession` lets a batch keep one connection per host between
+its fetches; every fetch through it is checked exactly as one without it.
+
 Refusals and network failures raise a :class:`FetchError` subclass whose
 ``str()`` is a sentence a member can read, in the language active when the
 error was raised (the messages are translatable). Any HTTP status, including 304,
@@ -625,9 +628,15 @@ class _PinnedStream(httpcore.NetworkStream):
     a worker forever; here each read gets at most the time left.
     """
 
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
+    def __init__(self, sock: socket.socket, backend: _PinnedBackend) -> None:
         self._sock = sock
-        self._deadline = deadline
+        # The deadline is the backend's current one: a connection a session
+        # keeps serves later fetches, each with its own deadline.
+        self._backend = backend
+
+    @property
+    def _deadline(self) -> float:
+        return self._backend.deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         self._sock.settimeout(_remaining(self._deadline, timeout, httpcore.ReadTimeout))
@@ -652,6 +661,10 @@ class _PinnedStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._sock.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._sock.fileno() == -1
+
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
@@ -674,7 +687,9 @@ class _PinnedStream(httpcore.NetworkStream):
         except OSError as exc:
             self._sock.close()
             raise httpcore.ConnectError(str(exc)) from exc
-        return _PinnedStream(tls_sock, self._deadline)
+        tls_stream = _PinnedStream(tls_sock, self._backend)
+        self._backend.wrapped(self, tls_stream)
+        return tls_stream
 
     def get_extra_info(self, info: str) -> object:
         if info == "ssl_object":
@@ -698,15 +713,41 @@ class _PinnedBackend(httpcore.NetworkBackend):
 
     httpcore asks for (host, port); instead of resolving the host again this
     backend looks up the addresses pinned for it by :func:`fetch`, and refuses
-    any host that was not pinned.
+    any host that was not pinned. It remembers the peer address of every
+    connection it opened, so that a connection kept for a later fetch is
+    dropped when the host no longer resolves to that address.
     """
 
     def __init__(self, deadline: float) -> None:
-        self._deadline = deadline
+        self.deadline = deadline
+        self.opened = 0  # connections opened so far
         self._pins: dict[tuple[str, int], list[IPAddress]] = {}
+        self._peers: list[tuple[_PinnedStream, tuple[str, int], IPAddress]] = []
+
+    def start(self, deadline: float) -> None:
+        """Begin a new fetch: its own deadline, and no address checked yet."""
+        self.deadline = deadline
+        self._pins.clear()
 
     def pin(self, host: str, port: int, addresses: list[IPAddress]) -> None:
-        self._pins[(_host_key(host), port)] = addresses
+        """Allow connections to ``addresses`` for (host, port), and close any
+        kept connection to that host whose peer is not among them: httpcore
+        then sees it closed and opens a new one, to a checked address."""
+        key = (_host_key(host), port)
+        self._pins[key] = addresses
+        kept = []
+        for stream, peer_key, ip in self._peers:
+            if stream.closed:
+                continue
+            if peer_key == key and ip not in addresses:
+                stream.close()
+                continue
+            kept.append((stream, peer_key, ip))
+        self._peers = kept
+
+    def wrapped(self, stream: _PinnedStream, tls_stream: _PinnedStream) -> None:
+        """``stream`` now runs TLS as ``tls_stream``: watch that one's peer."""
+        self._peers = [(tls_stream if s is stream else s, key, ip) for s, key, ip in self._peers]
 
     def connect_tcp(
         self,
@@ -721,7 +762,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
             raise FetchError(_("plnorg refused to connect to an address it had not checked."))
         last_error: OSError | None = None
         for ip in addresses:
-            connect_timeout = _remaining(self._deadline, timeout, httpcore.ConnectTimeout)
+            connect_timeout = _remaining(self.deadline, timeout, httpcore.ConnectTimeout)
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
@@ -733,7 +774,10 @@ class _PinnedBackend(httpcore.NetworkBackend):
                 sock.close()
                 last_error = exc
                 continue
-            return _PinnedStream(sock, self._deadline)
+            self.opened += 1
+            stream = _PinnedStream(sock, self)
+            self._peers.append((stream, (_host_key(host), port), ip))
+            return stream
         if isinstance(last_error, TimeoutError):
             raise httpcore.ConnectTimeout(str(last_error)) from last_error
         raise httpcore.ConnectError(str(last_error)) from last_error
@@ -785,8 +829,11 @@ class _PinnedTransport(httpx.BaseTransport):
     no retries.
     """
 
-    def __init__(self, backend: _PinnedBackend, ssl_context: ssl.SSLContext) -> None:
+    def __init__(
+        self, backend: _PinnedBackend, ssl_context: ssl.SSLContext, *, keepalive_seconds: float | None = None
+    ) -> None:
         self._pool = httpcore.ConnectionPool(
+            keepalive_expiry=keepalive_seconds,
             ssl_context=ssl_context,
             max_connections=4,
             max_keepalive_connections=4,
@@ -1068,6 +1115,60 @@ def _after_redirect(error: FetchError) -> FetchError:
     return error
 
 
+_TIMEOUT = httpx.Timeout(
+    connect=CONNECT_TIMEOUT_SECONDS,
+    read=READ_TIMEOUT_SECONDS,
+    write=READ_TIMEOUT_SECONDS,
+    pool=CONNECT_TIMEOUT_SECONDS,
+)
+# How long a session keeps an idle connection. Servers close theirs after
+# 5 to 60 s; one they closed already is noticed and replaced anyway.
+SESSION_KEEPALIVE_SECONDS = 30.0
+
+
+class FetchSession:
+    """Connections kept open between fetches, for a batch that fetches many
+    feeds of the same hosts: ``fetch(url, session=session)``.
+
+    At most one connection per (scheme, host, port) stays open; the TLS
+    server name is the host. The rules do not loosen: every fetch resolves
+    and checks its host again, a kept connection is used only while its peer
+    is among the addresses just checked (otherwise it is closed and a new,
+    checked one opened), and a redirect to another host opens a connection of
+    its own. A kept connection the server had closed meanwhile costs one
+    retry of the GET on a new connection; a POST is never retried.
+
+    Fetches through one session run one at a time (a lock), so give each
+    thread its own session for concurrency. ``verify`` is as for
+    :func:`fetch`, for every fetch of the session.
+    """
+
+    def __init__(self, *, verify: ssl.SSLContext | str | os.PathLike | bool | None = None) -> None:
+        self._ssl_context = _ssl_context(verify)
+        self._backend = _PinnedBackend(time.monotonic())
+        self._client = httpx.Client(
+            transport=_PinnedTransport(self._backend, self._ssl_context, keepalive_seconds=SESSION_KEEPALIVE_SECONDS),
+            timeout=_TIMEOUT,
+            follow_redirects=False,  # each hop is checked by fetch()
+            trust_env=False,  # no proxies or .netrc credentials from the environment
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def connections_opened(self) -> int:
+        return self._backend.opened
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()
+
+    def __enter__(self) -> FetchSession:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
 def fetch(
     url: str,
     *,
@@ -1080,6 +1181,7 @@ def fetch(
     allowed_networks: Iterable[str | IPNetwork] | None = None,
     verify: ssl.SSLContext | str | os.PathLike | bool | None = None,
     form: dict[str, str] | None = None,
+    session: FetchSession | None = None,
 ) -> FetchResult:
     """GET ``url`` safely and return the final response (or POST ``form`` to it).
 
@@ -1100,85 +1202,101 @@ def fetch(
       UTF-8) instead of a GET, as a WebSub hub expects. Only 307 and 308
       redirects are followed then (they re-send the same POST, every hop
       checked); any other redirect is returned as the response.
+    - ``session``: a :class:`FetchSession` whose kept connections to use
+      (its ``verify`` applies); None fetches on connections of its own.
 
     Raises a :class:`FetchError` subclass for refusals and network failures.
     """
     if max_bytes <= 0 or deadline_seconds <= 0:
         raise ValueError("max_bytes and deadline_seconds must be positive.")
+    if session is not None and verify is not None:
+        raise ValueError("A session has its own verify: pass it to FetchSession().")
     started = time.monotonic()
     deadline = started + deadline_seconds
     if deadline_at is not None:
         deadline = min(deadline, deadline_at)
     networks = _allowed_networks(allowed_networks)
-    ssl_context = _ssl_context(verify)
+    if session is None:
+        with FetchSession(verify=verify) as one_shot:
+            return _fetch(one_shot, url, started, deadline, networks, accept, etag, last_modified, max_bytes, form)
+    with session._lock:
+        return _fetch(session, url, started, deadline, networks, accept, etag, last_modified, max_bytes, form)
+
+
+def _fetch(
+    session: FetchSession,
+    url: str,
+    started: float,
+    deadline: float,
+    networks: tuple[IPNetwork, ...],
+    accept: str,
+    etag: str | None,
+    last_modified: str | None,
+    max_bytes: int,
+    form: dict[str, str] | None,
+) -> FetchResult:
     target = _parse_url(url)
     if deadline <= started:
         raise FetchTimeout(url=url)
     requested_url = target.url
-    backend = _PinnedBackend(deadline)
+    backend, client = session._backend, session._client
+    backend.start(deadline)
+    headers = _request_headers(accept, etag, last_modified)
     method, body = ("GET", None) if form is None else ("POST", urllib.parse.urlencode(form).encode("utf-8"))
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
     follows = _REDIRECT_STATUSES if form is None else _METHOD_KEEPING_REDIRECT_STATUSES
     redirects: list[tuple[int, str]] = []
-    timeout = httpx.Timeout(
-        connect=CONNECT_TIMEOUT_SECONDS,
-        read=READ_TIMEOUT_SECONDS,
-        write=READ_TIMEOUT_SECONDS,
-        pool=CONNECT_TIMEOUT_SECONDS,
-    )
-    with httpx.Client(
-        transport=_PinnedTransport(backend, ssl_context),
-        headers=_request_headers(accept, etag, last_modified),
-        timeout=timeout,
-        follow_redirects=False,  # each hop is checked below
-        trust_env=False,  # no proxies or .netrc credentials from the environment
-    ) as client:
-        while True:
-            try:
-                addresses = _checked_addresses(target, networks, deadline)
-            except (ForbiddenAddress, HostNotFound) as exc:
-                if redirects:
-                    _after_redirect(exc)
-                raise
-            backend.pin(target.host, target.port, addresses)
-            try:
-                request = client.build_request(
-                    method,
-                    target.url,
-                    content=body,
-                    headers={"Content-Type": "application/x-www-form-urlencoded"} if body is not None else None,
-                )
-            except httpx.InvalidURL as exc:
-                raise BadURL(url=target.url) from exc
-            if (
-                _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
-                or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
-            ):  # httpx read the URL differently from us: refuse rather than guess
-                raise BadURL(url=target.url)
+    while True:
+        try:
+            addresses = _checked_addresses(target, networks, deadline)
+        except (ForbiddenAddress, HostNotFound) as exc:
+            if redirects:
+                _after_redirect(exc)
+            raise
+        backend.pin(target.host, target.port, addresses)
+        try:
+            request = client.build_request(method, target.url, content=body, headers=headers)
+        except httpx.InvalidURL as exc:
+            raise BadURL(url=target.url) from exc
+        if (
+            _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
+            or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
+        ):  # httpx read the URL differently from us: refuse rather than guess
+            raise BadURL(url=target.url)
+        opened = backend.opened
+        try:
             response = client.send(request, stream=True)
-            try:
-                location = response.headers.get("location")
-                if response.status_code in follows and location:
-                    if len(redirects) >= MAX_REDIRECTS:
-                        raise TooManyRedirects(url=url)
-                    next_url = urllib.parse.urljoin(target.url, location)
-                    redirects.append((response.status_code, next_url))
-                    try:
-                        target = _parse_url(next_url)
-                    except BadURL as exc:
-                        raise _after_redirect(exc) from None
-                    continue
-                content = _read_body(response, max_bytes=max_bytes, deadline=deadline, url=url)
-                return FetchResult(
-                    url=target.url,
-                    status=response.status_code,
-                    headers=dict(response.headers.items()),
-                    content=content,
-                    redirects=redirects,
-                    elapsed_seconds=time.monotonic() - started,
-                    requested_url=requested_url,
-                )
-            finally:
-                response.close()
+        except (ConnectionFailed, InvalidResponse):
+            if backend.opened != opened or method != "GET":
+                raise
+            # It went out on a kept connection the server had closed
+            # (its keep-alive timeout): once more, on a new connection.
+            response = client.send(request, stream=True)
+        try:
+            location = response.headers.get("location")
+            if response.status_code in follows and location:
+                if len(redirects) >= MAX_REDIRECTS:
+                    raise TooManyRedirects(url=url)
+                next_url = urllib.parse.urljoin(target.url, location)
+                redirects.append((response.status_code, next_url))
+                try:
+                    target = _parse_url(next_url)
+                except BadURL as exc:
+                    raise _after_redirect(exc) from None
+                continue
+            content = _read_body(response, max_bytes=max_bytes, deadline=deadline, url=url)
+            return FetchResult(
+                url=target.url,
+                status=response.status_code,
+                headers=dict(response.headers.items()),
+                content=content,
+                redirects=redirects,
+                elapsed_seconds=time.monotonic() - started,
+                requested_url=requested_url,
+            )
+        finally:
+            response.close()
 
 
 def check_address(
@@ -1239,14 +1357,8 @@ def send(
         "Content-Type": content_type,
         **(headers or {}),
     }
-    timeout = httpx.Timeout(
-        connect=CONNECT_TIMEOUT_SECONDS,
-        read=READ_TIMEOUT_SECONDS,
-        write=READ_TIMEOUT_SECONDS,
-        pool=CONNECT_TIMEOUT_SECONDS,
-    )
     with httpx.Client(
-        transport=_PinnedTransport(backend, ssl_context), timeout=timeout, follow_redirects=False, trust_env=False
+        transport=_PinnedTransport(backend, ssl_context), timeout=_TIMEOUT, follow_redirects=False, trust_env=False
     ) as client:
         try:
             request = client.build_request(method, target.url, content=content, headers=request_headers)

@@ -56,7 +56,7 @@ from django.utils.translation import gettext as _
 
 from members.notifications import FEED_PROBLEMS, optional_email_enqueue
 
-from .fetch import FetchError, FetchResult, fetch, normalize_url
+from .fetch import FetchError, FetchResult, FetchSession, fetch, normalize_url
 from .models import Feed, FetchLog, Subscription
 from .parse import ParsedFeed, ParseError, parse_feed
 from .scheduler import LEASE_RENEW_SECONDS, RUNNING_LEASE_SECONDS, HostBusy, feeds_take, host_slot
@@ -190,7 +190,7 @@ def _leased_feeds(feed_ids: list[int], lease: str | None) -> list[Feed]:
     return [by_id[pk] for pk in dict.fromkeys(feed_ids) if pk in by_id]
 
 
-def _request(feed: Feed) -> FetchResult | FetchError:
+def _request(feed: Feed, session: FetchSession | None = None) -> FetchResult | FetchError:
     """The conditional GET (no database access: fetch threads run this)."""
     try:
         return fetch(
@@ -199,6 +199,7 @@ def _request(feed: Feed) -> FetchResult | FetchError:
             last_modified=feed.last_modified or None,
             max_bytes=settings.FEED_MAX_BYTES,
             deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
+            session=session,
         )
     except FetchError as exc:
         return exc
@@ -447,30 +448,37 @@ def feeds_fetch_batch(
 
 def _fetch_thread(queues: _HostQueues, results: SimpleQueue) -> None:
     """One fetch thread: take a host, hold a slot, fetch its feeds; repeat.
-    Puts one _Fetched per feed it took, and None when it is done."""
+    Puts one _Fetched per feed it took, and None when it is done. The
+    thread's session keeps one connection per host between its feeds."""
     try:
-        while (host := queues.take_host()) is not None:
-            if host is _WAIT:
-                time.sleep(0.02)
-                continue
-            try:
-                with host_slot(queues.urls[host]):
-                    while (feed := queues.next_feed(host)) is not None:
-                        started_at, clock = timezone.now(), time.monotonic()
-                        try:
-                            result = _request(feed)
-                        except Exception:  # noqa: BLE001 - a bug must not stop the batch; the lease retries it
-                            log.exception("fetching feed %s failed unexpectedly", feed.pk)
-                            queues.room.release()
-                            continue
-                        results.put(_Fetched(feed, result, started_at, time.monotonic() - clock))
-            except HostBusy:
-                for feed in queues.busy(host):
-                    results.put(_Fetched(feed, None))
-                continue
-            queues.leave(host)
+        with FetchSession() as session:
+            _fetch_hosts(queues, results, session)
     finally:
         results.put(None)
+
+
+def _fetch_hosts(queues: _HostQueues, results: SimpleQueue, session: FetchSession) -> None:
+    """The loop of `_fetch_thread`, fetching through its session."""
+    while (host := queues.take_host()) is not None:
+        if host is _WAIT:
+            time.sleep(0.02)
+            continue
+        try:
+            with host_slot(queues.urls[host]):
+                while (feed := queues.next_feed(host)) is not None:
+                    started_at, clock = timezone.now(), time.monotonic()
+                    try:
+                        result = _request(feed, session)
+                    except Exception:  # noqa: BLE001 - a bug must not stop the batch; the lease retries it
+                        log.exception("fetching feed %s failed unexpectedly", feed.pk)
+                        queues.room.release()
+                        continue
+                    results.put(_Fetched(feed, result, started_at, time.monotonic() - clock))
+        except HostBusy:
+            for feed in queues.busy(host):
+                results.put(_Fetched(feed, None))
+            continue
+        queues.leave(host)
 
 
 def _record_fetched(item: _Fetched) -> FetchOutcome | None:

@@ -219,8 +219,8 @@ def servers(settings) -> Iterator[Callable[..., FeedServer]]:
     started: list[FeedServer] = []
     stats = ConnectionStats()
 
-    def start(host: str = "127.0.0.1") -> FeedServer:
-        server = FeedServer(host, stats=stats)
+    def start(host: str = "127.0.0.1", **options) -> FeedServer:
+        server = FeedServer(host, stats=stats, **options)
         started.append(server)
         return server
 

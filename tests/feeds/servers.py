@@ -6,11 +6,21 @@ path answers from a `Resource` (body, status, headers, ETag honoured with
 loops ...). Every request is counted per path, and `ConnectionStats` counts
 concurrent connections per Host header, so tests can check the per-host
 limit from the server's side.
+
+The server speaks HTTP/1.1 with keep-alive, as real hosts do (``keep_alive=
+False`` for HTTP/1.0, one request per connection), and counts connections
+accepted and requests served, so tests can check connection reuse.
+``close_after`` closes each connection after that many requests without
+saying so (a server's keep-alive timeout); ``drop_request`` reads the
+request with that number on a connection and closes without answering.
+Handler functions always close the connection after them: several of them
+send bodies that end when the connection does.
 """
 
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 import time
 from collections import Counter
@@ -58,25 +68,41 @@ Handler = Callable[["_RequestHandler"], None]
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _HTTPServer
-    protocol_version = "HTTP/1.0"
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # noqa: A002 - quiet tests
         pass
 
+    def setup(self):
+        super().setup()
+        owner = self.server.owner
+        self.protocol_version = "HTTP/1.1" if owner.keep_alive else "HTTP/1.0"
+        self.requests_on_connection = 0
+        with owner.lock:
+            owner.connections += 1
+
     def do_GET(self):  # noqa: N802 - http.server's naming
         owner = self.server.owner
+        self.requests_on_connection += 1
+        if self.requests_on_connection == owner.drop_request:
+            self.close_connection = True
+            return
         host = self.headers.get("Host", "")
         owner.stats.enter(host.split(":")[0])
         try:
             with owner.lock:
                 owner.hits[self.path] += 1
+                owner.requests += 1
                 owner.request_headers.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            if self.requests_on_connection == owner.close_after:
+                self.close_connection = True
             route = owner.routes.get(self.path)
             if route is None:
                 self.answer(Resource(b"not found", status=404, content_type="text/plain"))
             elif isinstance(route, Resource):
                 self.answer(route)
             else:
+                self.close_connection = True
                 route(self)
         except OSError:  # the client hung up (a refused body, a deadline)
             pass
@@ -116,22 +142,40 @@ class _HTTPServer(ThreadingHTTPServer):
 class FeedServer:
     """A feed server on ``host`` (any 127.0.0.x) and a free port."""
 
-    def __init__(self, host: str = "127.0.0.1", *, stats: ConnectionStats | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        stats: ConnectionStats | None = None,
+        port: int = 0,
+        keep_alive: bool = True,
+        close_after: int | None = None,
+        drop_request: int | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.routes: dict[str, Resource | Handler] = {}
         self.hits: Counter[str] = Counter()
+        self.connections = 0  # accepted
+        self.requests = 0  # answered (dropped ones not counted)
+        self.keep_alive = keep_alive
+        self.close_after = close_after
+        self.drop_request = drop_request
         self.request_headers: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
         self.stats = stats or ConnectionStats()
         self.stopping = threading.Event()
         self._server = _HTTPServer((host, port), _RequestHandler)
         self._server.owner = self
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.host = host
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def set(self, path: str, body: bytes | str = b"", **options) -> str:
         """Serve ``body`` at ``path`` (options as in Resource); returns the URL."""

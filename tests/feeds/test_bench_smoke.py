@@ -19,3 +19,10 @@ def test_ingest_benchmark_smoke_run():
         "ceiling",
     ]
     assert "fetch outcomes: {'not_modified': 23, 'ok': 13}" in result.stdout
+    assert all(" connections opened" in line for line in result.stdout.splitlines() if line.startswith("pass "))
+    targets = [line.split(":")[0] for line in result.stdout.splitlines() if line.startswith(("PASS ", "MISS "))]
+    assert [target.split(" ", 1)[1] for target in targets] == [
+        "first pass ≥ 1.4× ceiling",
+        "304 pass ≥ 15× ceiling",
+        "peak worker RSS < 250 MB",
+    ]
