@@ -29,7 +29,7 @@ PROD_CHECK_ENV = DEBUG=0 \
 	ALLOWED_HOSTS=plnorg.example.com SECURE_HSTS_SECONDS=31536000
 PYTEST_ARGS ?=
 
-.PHONY: help run test pytest lint fmt fuzz bench services test-deps check-deploy compose-config clean prod-local prod-stop backup restore load
+.PHONY: help run test pytest multihost lint fmt fuzz bench services test-deps check-deploy compose-config clean prod-local prod-stop backup restore load
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve http://$(HOST):$(PORT) with a Celery worker"
@@ -60,12 +60,12 @@ run: $(VENV)/.installed
 
 # --- Tests --------------------------------------------------------------------
 test-deps: $(VENV)/.installed-dev
-	@if [ ! -x /usr/bin/chromium ] || ! command -v docker-compose >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v docker-compose >/dev/null || ! command -v ip >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "Installing Debian's chromium and docker-compose..."; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose >/dev/null; \
+			echo "Installing Debian's chromium, docker-compose and iproute2..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose iproute2 >/dev/null; \
 		else \
-			echo "chromium or docker-compose is missing; install them (apt-get install chromium docker-compose)."; exit 1; \
+			echo "chromium, docker-compose or ip is missing; install them (apt-get install chromium docker-compose iproute2)."; exit 1; \
 		fi; \
 	fi
 
@@ -112,6 +112,13 @@ test: test-deps services
 pytest: PLNORG_TEST_DB = plnorg_p$(shell echo $$PPID)
 pytest: $(VENV)/.installed-dev services
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Celery workers on two "machines" (network namespaces; needs root), one killed
+# mid-batch: make multihost MULTIHOST_FEEDS=300
+MULTIHOST_FEEDS ?= 30
+multihost: PLNORG_TEST_DB = plnorg_p$(shell echo $$PPID)
+multihost: $(VENV)/.installed-dev services
+	$(TEST_ENV) MULTIHOST_FEEDS=$(MULTIHOST_FEEDS) $(VENV)/bin/pytest tests/faults/test_multihost.py -s $(PYTEST_ARGS)
 
 # Many more Hypothesis examples (random seeds) for the sanitizer and parser fuzzing.
 fuzz: $(VENV)/.installed-dev services

@@ -95,8 +95,11 @@ def free_port(first: int, last: int, taken: set[int] = frozenset()) -> int:
 class PrivatePostgres:
     """A PostgreSQL cluster of our own; stop() and start() are the drill's levers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, listen: str = "127.0.0.1", trusted_network: str | None = None) -> None:
+        """``listen``: listen_addresses; ``trusted_network``: a CIDR whose
+        clients connect without a password (other machines' workers)."""
         self.bin = _pg_bin()
+        self.listen = listen
         self.folder = Path(tempfile.mkdtemp(prefix="plnorg-faults-pg-"))
         shutil.chown(self.folder, "postgres", "postgres")
         self.data = self.folder / "data"
@@ -104,6 +107,9 @@ class PrivatePostgres:
         self._as_postgres(
             str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"
         )
+        if trusted_network:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {trusted_network} trust\n")
         self.start()
 
     def _as_postgres(self, *command: str) -> None:
@@ -111,7 +117,7 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
+            f"-p {self.port} -c listen_addresses={self.listen} -k {self.folder} -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=60"
         )
         self._as_postgres(
@@ -146,7 +152,9 @@ class PrivatePostgres:
 
 
 class PrivateRedis:
-    def __init__(self, taken: set[int]) -> None:
+    def __init__(self, taken: set[int], *, bind: str = "127.0.0.1") -> None:
+        """``bind``: the addresses to listen on, space-separated (127.0.0.1 first)."""
+        self.bind = bind
         self.port = free_port(6420, 6439, taken)
         taken.add(self.port)
         self.folder = tempfile.mkdtemp(prefix="plnorg-faults-redis-")
@@ -155,11 +163,16 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.folder],
+            ["redis-server", "--port", str(self.port), "--bind", *self.bind.split(), "--save", "", "--appendonly", "no",
+             "--dir", self.folder, *self._open_to_others()],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for(lambda: not port_is_free(self.port), timeout=10, what=f"redis on {self.port}")
+
+    def _open_to_others(self) -> list[str]:
+        """Redis refuses other machines' clients without a password unless told
+        otherwise; bound to a private test network, that is what we want."""
+        return [] if self.bind == "127.0.0.1" else ["--protected-mode", "no"]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -167,8 +180,8 @@ class PrivateRedis:
             self.process.wait(10)
         wait_for(lambda: port_is_free(self.port), timeout=10, what=f"redis on {self.port} to stop")
 
-    def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+    def url(self, db: int = 0, host: str = "127.0.0.1") -> str:
+        return f"redis://{host}:{self.port}/{db}"
 
     def destroy(self) -> None:
         self.stop()

@@ -52,6 +52,17 @@ def prepare(base_url: str) -> str:
     return str(Feed.objects.filter(url__startswith=base_url).count())
 
 
+def add_feeds(*urls: str) -> str:
+    """Feeds at ``urls``, due now (the multi-host test's feed host)."""
+    from feeds.models import Feed
+
+    Feed.objects.bulk_create(
+        Feed(url=url, title=f"Feed {n}", site_url=url, platform="blog", next_fetch_at=timezone.now())
+        for n, url in enumerate(urls)
+    )
+    return str(Feed.objects.filter(url__in=urls).count())
+
+
 def session() -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -103,6 +114,7 @@ def due() -> str:
 
 JOBS = {
     "prepare": prepare,
+    "add-feeds": add_feeds,
     "session": session,
     "enqueue-email": enqueue_email,
     "invite": invite,

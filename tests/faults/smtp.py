@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socketserver
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -23,9 +24,14 @@ class SmtpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, *, stall_on: int | None = None, refuse: bool = False) -> None:
-        super().__init__(("127.0.0.1", 0), _Session)
-        self.stall_on, self.refuse = stall_on, refuse
+    def __init__(
+        self, *, stall_on: int | None = None, refuse: bool = False, host: str = "127.0.0.1", pause: float = 0.0
+    ) -> None:
+        """``pause``: seconds between taking a message and answering it (a
+        busy server; the window in which a killed client leaves it unanswered)."""
+        super().__init__((host, 0), _Session)
+        self.host = host
+        self.stall_on, self.refuse, self.pause = stall_on, refuse, pause
         self.lock = threading.Lock()
         self.messages: list[bytes] = []
         self.stalled = threading.Event()
@@ -38,7 +44,7 @@ class SmtpServer(socketserver.ThreadingTCPServer):
         return self.server_address[1]
 
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"smtp://{self.host}:{self.port}"
 
     def receive(self, data: bytes) -> bool:
         """Record a message; True when the server should stall on it."""
@@ -91,6 +97,7 @@ class _Session(socketserver.StreamRequestHandler):
                     self.server.release.wait(300)
                     return
                 else:
+                    time.sleep(self.server.pause)
                     self.reply("250 OK queued")
             elif verb == "QUIT":
                 self.reply("221 Bye")

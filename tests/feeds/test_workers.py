@@ -47,7 +47,11 @@ def _database_url() -> str:
 class Worker:
     """One ``celery worker`` process (with its pool children) in its own session."""
 
-    def __init__(self, name: str, *, concurrency: int = 2, redis_url: str | None = None, **env: str) -> None:
+    def __init__(
+        self, name: str, *, concurrency: int = 2, redis_url: str | None = None, prefix: list[str] = (), **env: str
+    ) -> None:
+        """``prefix`` runs the worker through a command, e.g. ``ip netns exec NAME``
+        (on another "machine", tests/faults/netns.py)."""
         self.log = Path(tempfile.mkdtemp(prefix="plnorg-worker-")) / f"{name}.log"
         environment = {
             **os.environ,
@@ -60,7 +64,7 @@ class Worker:
         }
         self.process = subprocess.Popen(
             [
-                CELERY, "-A", "plnorg", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+                *prefix, CELERY, "-A", "plnorg", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-c", str(concurrency), "-P", "prefork", "-n", f"{name}@%h", "--loglevel", "INFO",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "--logfile", str(self.log),
             ],
