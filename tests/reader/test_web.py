@@ -259,6 +259,24 @@ def test_home_shows_the_unread_count_unless_quiet(world, quiet):
         assert 'href="/stream/?unread=1">4 unread entries</a>' in response.content.decode()
 
 
+def test_home_counts_unread_entries_up_to_its_limit_then_says_more_than(world, monkeypatch):
+    from feeds.reader.templatetags import reader
+
+    client = signed_in(world["dora"])
+    client.post(reverse("reader:entry_read", kwargs={"entry_id": world["toot1"].pk}), {"read": "1"})
+    monkeypatch.setattr(reader, "HOME_UNREAD_LIMIT", 4)
+    at_limit = client.get(reverse("home"))
+    monkeypatch.setattr(reader, "HOME_UNREAD_LIMIT", 3)
+    past_limit = client.get(reverse("home"))
+
+    assert 'href="/stream/?unread=1">4 unread entries</a>' in at_limit.content.decode()
+    assert "The stream More than 3 unread entries Entries older than 30 days count as read." in text_of(past_limit)
+    assert 'href="/stream/?unread=1">More than 3 unread entries</a>' in past_limit.content.decode()
+    state = read_state_get(member=world["dora"])
+    assert unread_count(filtered_entries(StreamFilters()), state=state, limit=3) == 4
+    assert unread_count(filtered_entries(StreamFilters()), state=state, limit=10) == 4
+
+
 def test_home_says_up_to_date_when_nothing_is_unread(world):
     client = signed_in(world["dora"])
     client.post(reverse("reader:mark_all_read"), {"newest": read_bound_now().newest_id})
