@@ -17,8 +17,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.http import urlencode
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
@@ -147,6 +147,9 @@ def _entry_items_html(entries, *, labels: dict, here_encoded: str) -> SafeString
             "original": labels["original"],
         }.items()
     }
+    # What date_format(value, "DATETIME_FORMAT") does, with the format looked
+    # up once for the page instead of once for each of its entries.
+    when_format = get_format("DATETIME_FORMAT")
     items = []
     for entry in entries:
         published = timezone.localtime(entry.published_at)
@@ -177,7 +180,7 @@ def _entry_items_html(entries, *, labels: dict, here_encoded: str) -> SafeString
                 source=entry.feed.display_title,
                 platform=capfirst(entry.feed.platform),
                 iso=published.isoformat(),
-                when=date_format(published, "DATETIME_FORMAT"),
+                when=dateformat.format(published, when_format),
                 through=entry.through_text,
                 excerpt=excerpt,
                 original=original,
