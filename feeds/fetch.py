@@ -1223,6 +1223,22 @@ def fetch(
         return _fetch(session, url, started, deadline, networks, accept, etag, last_modified, max_bytes, form)
 
 
+def _built_request(client: httpx.Client, method: str, target: _Target, *, content, headers) -> httpx.Request:
+    """The request for ``target``, refused as a BadURL if httpx reads its
+    host or port differently from our parse (rather than guess which is
+    right, since only ours was checked)."""
+    try:
+        request = client.build_request(method, target.url, content=content, headers=headers)
+    except httpx.InvalidURL as exc:
+        raise BadURL(url=target.url) from exc
+    if (
+        _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
+        or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
+    ):
+        raise BadURL(url=target.url)
+    return request
+
+
 def _fetch(
     session: FetchSession,
     url: str,
@@ -1255,15 +1271,7 @@ def _fetch(
                 _after_redirect(exc)
             raise
         backend.pin(target.host, target.port, addresses)
-        try:
-            request = client.build_request(method, target.url, content=body, headers=headers)
-        except httpx.InvalidURL as exc:
-            raise BadURL(url=target.url) from exc
-        if (
-            _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
-            or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
-        ):  # httpx read the URL differently from us: refuse rather than guess
-            raise BadURL(url=target.url)
+        request = _built_request(client, method, target, content=body, headers=headers)
         opened = backend.opened
         try:
             response = client.send(request, stream=True)
@@ -1360,15 +1368,7 @@ def send(
     with httpx.Client(
         transport=_PinnedTransport(backend, ssl_context), timeout=_TIMEOUT, follow_redirects=False, trust_env=False
     ) as client:
-        try:
-            request = client.build_request(method, target.url, content=content, headers=request_headers)
-        except httpx.InvalidURL as exc:
-            raise BadURL(url=target.url) from exc
-        if (
-            _host_key(request.url.raw_host.decode("ascii")) != _host_key(target.host)
-            or (request.url.port or _DEFAULT_PORTS[target.scheme]) != target.port
-        ):
-            raise BadURL(url=target.url)
+        request = _built_request(client, method, target, content=content, headers=request_headers)
         response = client.send(request, stream=True)
         try:
             try:

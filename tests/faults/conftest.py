@@ -136,10 +136,15 @@ class PrivatePostgres:
         return connection
 
     def execute(self, sql: str, name: str = "postgres") -> None:
+        self.query(name, sql, None, fetch=False)
+
+    def query(self, name: str, sql: str, params: tuple | None = (), *, fetch: bool = True) -> list[tuple]:
+        """Run one statement on database ``name``; its rows (if ``fetch``)."""
         connection = self.connect(name)
         try:
             with connection.cursor() as cursor:
-                cursor.execute(sql)
+                cursor.execute(sql, params)
+                return cursor.fetchall() if fetch else []
         finally:
             connection.close()
 
@@ -401,13 +406,7 @@ class Site:
         return helper(self.env, *args)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        connection = self.postgres.connect(self.database)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        finally:
-            connection.close()
+        return self.postgres.query(self.database, sql, params)
 
     def sent_messages(self) -> list[str]:
         """Message-IDs of every email the file backend delivered."""

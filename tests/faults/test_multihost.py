@@ -132,13 +132,7 @@ class World:
         return self.stats()["clients"].get(self.network.address(machine), 0)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        connection = self.postgres.connect(self.database)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        finally:
-            connection.close()
+        return self.postgres.query(self.database, sql, params)
 
     def count(self, sql: str, params: tuple = ()) -> int:
         return self.query(sql, params)[0][0]
