@@ -111,6 +111,32 @@ def test_reject_the_week_button_needs_a_reason(team, worker, week):
     assert not OutboundEmail.objects.filter(to="walt.worker@example.org").exists()
 
 
+def test_an_approval_row_escapes_the_note_truncates_it_at_80_and_shows_the_flags(team, worker):
+    """The rows are built in Python, not the template: every value is escaped
+    and a long note cut as Truncator cuts it (NFC, ellipsis at 80)."""
+    plain = submitted(worker, MONDAY, 20)
+    TimeEntry.objects.filter(pk=plain.pk).update(note='<b>Read "x" & y</b>', flag_overlap=True)
+    long = submitted(worker, MONDAY + dt.timedelta(days=1), 30, activity="share")
+    TimeEntry.objects.filter(pk=long.pk).update(note="e\u0301" * 90, flag_over_allowance=True)
+
+    page = client_for(team.manager).get(APPROVALS).content.decode()
+
+    review = reverse("workshops:approval_entry", args=[plain.pk])
+    assert (
+        f'<tr><td><input type="checkbox" name="entries" value="{plain.pk}" id="sel-{plain.pk}">'
+        f'<label class="visually-hidden" for="sel-{plain.pk}">Select 7 Jun</label></td>'
+        f'<td><a href="{review}">Mon 7 Jun</a></td><td>20</td>'
+        '<td>Seek <span class="badge badge-warn">overlap</span></td>'
+        "<td>&lt;b&gt;Read &quot;x&quot; &amp; y&lt;/b&gt;</td>"
+        f'<td><button type="submit" name="approve" value="{plain.pk}">Approve</button> '
+        f'<label for="reason-{plain.pk}">Reason to reject</label> '
+        f'<input type="text" name="reason_{plain.pk}" id="reason-{plain.pk}" maxlength="2000"> '
+        f'<button type="submit" name="reject" value="{plain.pk}" class="secondary">Reject</button></td></tr>'
+    ) in page
+    cut = "\u00e9" * 79 + "\u2026"
+    assert f'<td>Share <span class="badge badge-warn">over</span></td><td>{cut}</td>' in page
+
+
 def test_reject_the_week_button_rejects_it_and_the_member_sees_why(team, worker, week):
     client = client_for(team.manager)
     key = f"{worker.pk}:2021-06-07"
