@@ -30,6 +30,7 @@ nothing here is computed: the view explains why, and the task does nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +43,14 @@ from members.models import Member, OrganizationSettings
 
 from .models import Entry, EntryLink, Feed, Subscription
 
-NETWORK_CACHE_KEY = "feeds:network-figures:v1"
+# The cache holds the current figures' token under NETWORK_CACHE_KEY and the
+# figures under NETWORK_FIGURES_KEY % token; each process keeps its own
+# unpickled copy of the current figures (_current), so a page reads one short
+# key instead of unpickling ~100 KB. A refresh writes new figures under a new
+# token, so every process and every fragment cached by token (the network
+# page's) moves to them at once.
+NETWORK_CACHE_KEY = "feeds:network-figures:v2"
+NETWORK_FIGURES_KEY = "feeds:network-figures:v2:%s"
 NETWORK_CACHE_SECONDS = 15 * 60
 RISING_MIN_ENTRIES = 5
 RISING_FACTOR = 2
@@ -101,6 +109,8 @@ class TopicPerson:
 @dataclass
 class NetworkFigures:
     computed_at: datetime
+    # Names this computation: the cache keys of the figures and of the HTML made from them.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     shared_sources: list[SharedSource] = field(default_factory=list)
     single_sources: list[SharedSource] = field(default_factory=list)
     links: list[SharedLink] = field(default_factory=list)
@@ -234,16 +244,35 @@ def network_figures_compute(*, now: datetime | None = None) -> NetworkFigures:
     return figures
 
 
+_current: dict[str, NetworkFigures] = {}  # this process's copy of the current figures, by token
+
+
 def network_figures(*, refresh: bool = False) -> NetworkFigures | None:
-    """The cached figures, or None when an admin switched them off."""
+    """The cached figures, or None when an admin switched them off. Callers
+    share one object: read it, never change it."""
     if not network_figures_enabled():
         cache.delete(NETWORK_CACHE_KEY)
+        _current.clear()
         return None
-    figures = None if refresh else cache.get(NETWORK_CACHE_KEY)
-    if figures is None:
-        figures = network_figures_compute()
-        cache.set(NETWORK_CACHE_KEY, figures, NETWORK_CACHE_SECONDS)
+    if not refresh:
+        token = cache.get(NETWORK_CACHE_KEY)
+        figures = _current.get(token) if token else None
+        if figures is None and token:
+            figures = cache.get(NETWORK_FIGURES_KEY % token)
+        if figures is not None:
+            _remember(figures)
+            return figures
+    figures = network_figures_compute()
+    cache.set(NETWORK_FIGURES_KEY % figures.token, figures, NETWORK_CACHE_SECONDS)
+    cache.set(NETWORK_CACHE_KEY, figures.token, NETWORK_CACHE_SECONDS)
+    _remember(figures)
     return figures
+
+
+def _remember(figures: NetworkFigures) -> None:
+    if figures.token not in _current:
+        _current.clear()
+        _current[figures.token] = figures
 
 
 def network_figures_refresh() -> bool:

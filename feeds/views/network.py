@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from ..atom import shared_sources_opml
 from ..forms.curation import DiscoverFollowForm
 from ..models import Feed
-from ..network import discover_follow, discover_for, network_figures
+from ..network import NETWORK_CACHE_SECONDS, discover_follow, discover_for, network_figures
 
 TOPIC_PREVIEW = 3
 
@@ -33,6 +33,7 @@ def network(request: HttpRequest) -> HttpResponse:
                 # Quiet mode hides nudges: the "follow this" suggestions are not even computed.
                 "discoveries": [] if request.member.quiet_mode else discover_for(member=request.member),
                 "follow_form": DiscoverFollowForm(),
+                "fragment_seconds": NETWORK_CACHE_SECONDS,
             }
         )
     return render(request, "feeds/network.html", context)

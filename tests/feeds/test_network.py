@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feeds.models import EntryLink, Subscription
-from feeds.network import discover_follow, discover_for, network_figures_compute, network_figures_refresh
+from feeds.network import (
+    NETWORK_CACHE_KEY,
+    NETWORK_FIGURES_KEY,
+    discover_follow,
+    discover_for,
+    network_figures,
+    network_figures_compute,
+    network_figures_refresh,
+)
 from members.models import OrganizationSettings
 from tests.factories import EntryFactory, FeedFactory, MemberFactory, SubscriptionFactory
 from tests.pages import text_of
@@ -175,6 +184,49 @@ def test_network_page_shows_the_figures_and_never_private_sources(org):
     assert "Dan" not in page
     people = text_of(client.get(reverse("feeds:network") + "?topic=data"))
     assert "Ana — 4 entries, 1 sources Ben — 2 entries, 1 sources Cat — 0 entries, 1 sources" in people
+
+
+def test_the_page_made_from_cached_html_follows_a_refresh_of_the_figures(org):
+    """The figures' HTML is cached by the computation's token: a second view
+    is made from it, and a refresh (the beat task's) shows new shares at once."""
+    client = Client()
+    client.force_login(org["eve"].user)
+    network = reverse("feeds:network")
+
+    def page():
+        return text_of(client.get(network)).replace(" ,", ",")
+
+    first = page()
+    assert "Podcast P 3 — Ana, Ben, Cat" in first
+    assert page() == first  # from the cached HTML: the same page
+    token = cache.get(NETWORK_CACHE_KEY)
+    assert cache.get(make_template_fragment_key("network_figures", [token, "en"])) is not None
+
+    SubscriptionFactory(member=org["dan"], feed=org["blog"], kind=SOURCE, is_shared=True, topics=["design"])
+    assert "Blog B 2 — Ana, Dan" not in page()  # figures are computed every 15 minutes, not per request
+    network_figures_refresh()
+
+    assert "Blog B 2 — Ana, Dan" in page()
+    assert cache.get(NETWORK_CACHE_KEY) != token
+
+
+def test_a_process_takes_the_figures_another_process_computed(org):
+    """Each process keeps its own copy of the current figures; a refresh by
+    another process (new token in the cache) replaces it on the next read."""
+    mine = network_figures()
+    assert network_figures() is mine  # this process's copy, not unpickled again
+
+    SubscriptionFactory(member=org["dan"], feed=org["blog"], kind=SOURCE, is_shared=True, topics=["design"])
+    theirs = network_figures_compute()  # what a worker's refresh writes
+    cache.set(NETWORK_FIGURES_KEY % theirs.token, theirs)
+    cache.set(NETWORK_CACHE_KEY, theirs.token)
+
+    now = network_figures()
+    assert now.token == theirs.token
+    assert [(s.title, [p.name for p in s.people]) for s in now.shared_sources] == [
+        ("Podcast P", ["Ana", "Ben", "Cat"]),
+        ("Blog B", ["Ana", "Dan"]),
+    ]
 
 
 def test_switched_off_the_page_explains_and_the_task_computes_nothing(org):
