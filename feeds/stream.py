@@ -27,6 +27,7 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from typing import NamedTuple
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -90,16 +91,25 @@ class StreamFilters:
         return bool(self.q) and self.order == ORDER_RELEVANCE and full_text()
 
 
+class Person(NamedTuple):
+    """A member as the stream names them (``name`` is Member.name): read as
+    two columns, because a page's worth of Member and User instances cost
+    more than the query."""
+
+    pk: int
+    name: str
+
+
 @dataclass
 class Through:
     """The members an entry comes through: accounts ("by Ana") and shared
     sources ("shared by Ana, Ben and 3 others")."""
 
-    authors: list[Member] = field(default_factory=list)
-    sharers: list[Member] = field(default_factory=list)
+    authors: list[Person] = field(default_factory=list)
+    sharers: list[Person] = field(default_factory=list)
 
     @property
-    def authors_shown(self) -> list[Member]:
+    def authors_shown(self) -> list[Person]:
         return _shown(self.authors)
 
     @property
@@ -107,7 +117,7 @@ class Through:
         return len(self.authors) - len(self.authors_shown)
 
     @property
-    def sharers_shown(self) -> list[Member]:
+    def sharers_shown(self) -> list[Person]:
         return _shown(self.sharers)
 
     @property
@@ -115,12 +125,12 @@ class Through:
         return len(self.sharers) - len(self.sharers_shown)
 
 
-def _shown(people: list[Member]) -> list[Member]:
+def _shown(people: list[Person]) -> list[Person]:
     # Three names read fine; from four on, two names and "N others".
     return people if len(people) <= NAMES_SHOWN + 1 else people[:NAMES_SHOWN]
 
 
-def names_text(people: list[Member]) -> str:
+def names_text(people: list[Person]) -> str:
     """ "Ana", "Ana and Ben", "Ana, Ben and Chen", "Ana, Ben and 3 others"."""
     shown = [person.name for person in _shown(people)]
     others = len(people) - len(shown)
@@ -342,16 +352,16 @@ def through_for(feed_ids: list[int]) -> dict[int, Through]:
     result: dict[int, Through] = defaultdict(Through)
     if not feed_ids:
         return result
-    subs = (
+    rows = (
         Subscription.objects.shared()
         .filter(feed_id__in=set(feed_ids))
-        .select_related("member__user")
-        .only("feed_id", "kind", "member__display_name", "member__user__email")
         .order_by("member__display_name", "member_id")
+        .values_list("feed_id", "kind", "member_id", "member__display_name", "member__user__email")
     )
-    for sub in subs:
-        slot = result[sub.feed_id]
-        (slot.authors if sub.kind == Subscription.Kind.ACCOUNT else slot.sharers).append(sub.member)
+    account = Subscription.Kind.ACCOUNT
+    for feed_id, kind, member_id, display_name, email in rows:
+        person = Person(member_id, Member.name_of(display_name, email))
+        (result[feed_id].authors if kind == account else result[feed_id].sharers).append(person)
     return result
 
 

@@ -257,7 +257,13 @@ class Member(models.Model):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.user.email.split("@")[0]
+        return Member.name_of(self.display_name, self.user.email)
+
+    @staticmethod
+    def name_of(display_name: str, email: str) -> str:
+        """What ``name`` is, from the two columns it reads (for rows read
+        without building Member and User instances)."""
+        return display_name or email.split("@")[0]
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
