@@ -41,6 +41,48 @@ def test_list_filters_topic_mode_and_seats_left():
     assert ("Zz online" in with_seats, "Zz full" in with_seats) == (True, False)
 
 
+def test_list_rows_read_as_the_template_wrote_them():
+    """The list's rows are built in Python (workshops.views.member): exact
+    markup for a waitlisted member of a two-session online workshop with
+    topics, and for a full in-person one without a registration."""
+    member = MemberFactory()
+    first = WorkshopFactory(
+        title='Tom & "Jerry"', capacity=1, sessions=2, sessions__mode=WorkshopSession.Mode.ONLINE,
+        sessions__starts_in=timedelta(days=400),
+    )  # fmt: skip
+    first.topics.add(TopicFactory(name="Mastodon & <Bluesky>", slug="zz-mb"), TopicFactory(name="Blogs", slug="zz-b"))
+    RegistrationFactory(workshop=first)
+    Registration.objects.create(workshop=first, member=member, status="waitlisted", waitlist_position=2)
+    full = WorkshopFactory(title="Zz full", capacity=1, sessions__starts_in=timedelta(days=401))
+    RegistrationFactory(workshop=full)
+    start = timezone.localtime(first.sessions.order_by("starts_at").first().starts_at).strftime("%a %-d %b %Y, %H:%M")
+    full_start = timezone.localtime(full.sessions.get().starts_at).strftime("%a %-d %b %Y, %H:%M")
+
+    page = client_for(member.user).get(reverse("workshops:list")).content.decode()
+
+    assert (
+        "\n  <li>\n"
+        f'    <h2 class="workshop-title"><a href="/workshops/{first.pk}/">Tom &amp; &quot;Jerry&quot;</a> '
+        '<span class="badge badge-warn">Waitlist position 2</span>\n</h2>\n'
+        '    <p class="entry-meta">\n'
+        f"      {start} · Online\n"
+        "      · 2 sessions\n"
+        "      · Full: waitlist open\n"
+        '       <span class="badge">Blogs</span> <span class="badge">Mastodon &amp; &lt;Bluesky&gt;</span>\n'
+        "    </p>\n"
+        "  </li>\n  "
+        "\n  <li>\n"
+        f'    <h2 class="workshop-title"><a href="/workshops/{full.pk}/">Zz full</a> \n</h2>\n'
+        '    <p class="entry-meta">\n'
+        f"      {full_start} · In person\n"
+        "      · 1 session\n"
+        "      · Full: waitlist open\n"
+        "      \n"
+        "    </p>\n"
+        "  </li>\n  \n</ul>"
+    ) in page
+
+
 def test_list_query_count_does_not_grow():
     client = client_for(MemberFactory().user)
     WorkshopFactory()
