@@ -6,13 +6,15 @@ namespace, on a free 10.213.X.0/24. The root namespace holds the .1 address,
 so private PostgreSQL and Redis listening there are reached over the bridge
 exactly as another machine would reach them. Names carry the pid, so runs in
 parallel (or one aborted earlier) never clash; everything is removed again,
-even when the test fails or the run is interrupted (atexit).
+even when the test fails or the run is interrupted (atexit), and what a killed
+run left behind is removed by the next one (remove_leftovers).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -85,6 +87,32 @@ class Network:
         _ip("link", "del", self.bridge)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers() -> list[str]:
+    """Remove the namespaces, veths and bridges of runs that were killed (atexit
+    never ran): their names carry a pid that no longer lives. Returns what it removed."""
+    removed = []
+    for line in _ip("netns", "list").stdout.splitlines():
+        match = re.fullmatch(r"(plnorg-(?:a|b|feeds)-(\d+))(?: \(id: \d+\))?", line.strip())
+        if match and not _alive(int(match.group(2))):
+            _ip("netns", "del", match.group(1))
+            removed.append(match.group(1))
+    for line in _ip("-o", "link").stdout.splitlines():
+        match = re.match(r"\d+: (mh(?:br|a|b|f)(\d+)p?)[@:]", line)
+        if match and not _alive(int(match.group(2))) and _ip("link", "del", match.group(1)).returncode == 0:
+            removed.append(match.group(1).removesuffix("p"))  # a veth goes with its peer
+    return removed
+
+
 def _check(done: subprocess.CompletedProcess, what: str) -> None:
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed: {done.stderr.strip()}")
@@ -97,6 +125,7 @@ def machines() -> Iterator[Network]:
         pytest.skip("the multi-host test builds network namespaces (run as root)")
     if shutil.which("ip") is None:
         pytest.skip("`ip` is missing (apt-get install iproute2)")
+    remove_leftovers()
     pid = os.getpid()
     net = Network(prefix=_free_subnet(), bridge=f"mhbr{pid}")
     atexit.register(net.remove)
