@@ -23,6 +23,7 @@ snippets cut in Python. The one database-vendor check is ``full_text()``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import re
 from collections import defaultdict
@@ -50,6 +51,7 @@ from .models import Entry, Subscription
 PAGE_SIZE = 50
 RELEVANCE_WINDOW = 1000
 SPARSE_MATCHES = 2000  # below this many matches, a search is fetched by id (see _sparse_matches)
+DENSE_CACHE_SECONDS = 60 * 60  # how long "this search has many matches" is remembered
 SEARCH_CONFIG = "english"  # the same configuration as the trigger in migration 0004
 EXCERPT_CHARS = 280
 SNIPPET_CHARS = 240
@@ -249,7 +251,7 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
         if full_text():
             query = _search_query(filters.q)
             entries = entries.filter(search_vector=query)
-            sparse = _sparse_matches(query)
+            sparse = _sparse_matches(query, filters.q)
             if sparse is not None:
                 entries = entries.filter(pk__in=sparse)
         else:
@@ -260,17 +262,30 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
     return entries
 
 
-def _sparse_matches(query: SearchQuery) -> list[int] | None:
+def _sparse_matches(query: SearchQuery, text: str) -> list[int] | None:
     """The ids of every match when there are few (under SPARSE_MATCHES), else None.
 
     Newest-first pages walk the keyset index and stop after a page of
     matches: quick for a common word, but for a rare one the walk reads the
-    whole table to find a handful (seconds at a million entries). One cheap
-    probe through the GIN index tells the two apart; few matches are then
-    fetched by id and sorted, never found by walking.
+    whole table to find a handful (seconds at a million entries). One probe
+    through the GIN index tells the two apart; few matches are then fetched
+    by id and sorted, never found by walking.
+
+    The probe builds the GIN bitmap of every match, so for a common word it
+    costs more than the page it decides (10 ms of a 30 ms search at 100k
+    entries). A word with many matches keeps them (entries are added far
+    more than hidden), so that verdict is remembered for an hour; it only
+    chooses the plan, and either plan finds the same rows. Few matches are
+    never remembered: a new entry must show at once.
     """
+    dense_key = "feeds:search-dense:v1:" + hashlib.sha256(f"{SEARCH_CONFIG}\0{text}".encode()).hexdigest()
+    if cache.get(dense_key):
+        return None
     ids = list(Entry.objects.filter(search_vector=query).order_by().values_list("pk", flat=True)[:SPARSE_MATCHES])
-    return ids if len(ids) < SPARSE_MATCHES else None
+    if len(ids) < SPARSE_MATCHES:
+        return ids
+    cache.set(dense_key, True, DENSE_CACHE_SECONDS)
+    return None
 
 
 def _after(entries: QuerySet[Entry], cursor: Cursor) -> QuerySet[Entry]:

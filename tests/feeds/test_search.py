@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,3 +240,24 @@ def test_search_finds_the_same_whether_matches_are_few_or_many(feed, monkeypatch
 
     assert titles(by_date) == ["Weekly notes", "Kubernetes upgrades"]
     assert titles(by_rank) == ["Kubernetes upgrades", "Weekly notes"]
+
+
+def test_a_search_with_many_matches_skips_the_probe_next_time_and_finds_the_same(feed, monkeypatch):
+    """The "many matches" verdict is remembered (it only picks the plan); a
+    search with few matches probes every time, so a new match shows at once."""
+    monkeypatch.setattr("feeds.stream.SPARSE_MATCHES", 3)  # 3 matches are many, 2 are few
+    for days in range(3):
+        EntryFactory(feed=feed, title=f"Kubernetes {days}", published_at=NOW - timedelta(days=days))
+    EntryFactory(feed=feed, title="Rare zebra", published_at=NOW - timedelta(days=5))
+
+    def page_and_probes(q):
+        with CaptureQueriesContext(connection) as queries:
+            page = stream_page(StreamFilters(q=q))
+        probes = [x for x in queries.captured_queries if x["sql"].endswith(" LIMIT 3")]
+        return titles(page), len(probes)
+
+    assert page_and_probes("kubernetes") == (["Kubernetes 0", "Kubernetes 1", "Kubernetes 2"], 1)
+    assert page_and_probes("kubernetes") == (["Kubernetes 0", "Kubernetes 1", "Kubernetes 2"], 0)
+    assert page_and_probes("zebra") == (["Rare zebra"], 1)
+    EntryFactory(feed=feed, title="Another zebra", published_at=NOW - timedelta(days=4))
+    assert page_and_probes("zebra") == (["Another zebra", "Rare zebra"], 1)
