@@ -5,6 +5,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from feeds.models import Entry
 from feeds.reader.models import ReadMark, ReadMarker
@@ -228,6 +230,23 @@ def test_opening_an_entry_marks_it_read(world):
     entry_open(member=dora, entry=world["toot2"])
     entry_open(member=dora, entry=world["old"])  # already read by the rule: nothing stored
 
+    assert marks(dora) == {"Data meetup notes": True}
+
+
+def test_opening_a_read_entry_again_writes_nothing_and_an_unread_one_is_read_again(world):
+    """The second opening keeps when it was first read (no write at all); an
+    entry marked unread since is marked read by opening it."""
+    dora = world["dora"]
+    entry_open(member=dora, entry=world["toot2"])
+    first = ReadMark.objects.get(member=dora, entry=world["toot2"]).marked_at
+
+    with CaptureQueriesContext(connection) as queries:
+        entry_open(member=dora, entry=world["toot2"])
+
+    assert ReadMark.objects.get(member=dora, entry=world["toot2"]).marked_at == first
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))]
+    mark(dora, world["toot2"], read=False)
+    entry_open(member=dora, entry=world["toot2"])
     assert marks(dora) == {"Data meetup notes": True}
 
 
