@@ -223,14 +223,13 @@ def entry_open(*, member: Member, entry: Entry) -> None:
     """Opening an entry's page marks it read. Nothing is written when it is
     read already: by the rule with no exception saying unread, or by an
     exception saying read (opening it again keeps when it was first read)."""
-    state = read_state_get(member=member, kept_unread=False)
     mark = ReadMark.objects.filter(member=member, entry=entry).values_list("is_read", flat=True).first()
-    if state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at):
-        read = mark is True
-    else:
-        read = mark is not False
-    if read:
-        return
+    if mark is True:
+        return  # an exception says read (whatever the rule says)
+    if mark is None:
+        state = read_state_get(member=member, kept_unread=False)
+        if not state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at):
+            return
     entries_mark(member=member, entries=Entry.objects.filter(pk=entry.pk), entry_ids=[entry.pk], read=True)
 
 
