@@ -28,9 +28,9 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from typing import NamedTuple
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache

@@ -310,6 +310,10 @@ def test_a_killed_runs_namespaces_are_removed_by_the_next_run():
 
     removed = remove_leftovers()
 
-    assert sorted(name for name in removed if str(dead) in name) == [f"mhb{dead}", f"mhbr{dead}", f"plnorg-feeds-{dead}"]
+    assert sorted(name for name in removed if str(dead) in name) == [
+        f"mhb{dead}",
+        f"mhbr{dead}",
+        f"plnorg-feeds-{dead}",
+    ]
     assert str(dead) not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert str(dead) not in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
