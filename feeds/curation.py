@@ -370,7 +370,10 @@ HOME_RECOMMENDATIONS = 10
 def home_context(*, member: Member) -> dict:
     """What the home page shows from curation: picks first, then
     recommendations to the member (templates/feeds/curation/home_extra.html)."""
+    # As with picks, a tiny query first: most members have no recommendation
+    # waiting, and planning the visible-entries one costs a few ms a page.
+    waiting = Recommendation.objects.filter(recipient=member, dismissed_at__isnull=True).exists()
     return {
         "home_picks": picks_for_stream(limit=HOME_PICKS),
-        "home_recommendations": list(recommendations_for(member)[:HOME_RECOMMENDATIONS]),
+        "home_recommendations": list(recommendations_for(member)[:HOME_RECOMMENDATIONS]) if waiting else [],
     }

@@ -212,6 +212,22 @@ def test_home_page_query_count_is_the_same_for_one_and_many_recommendations():
     assert queries_for(client, reverse("home")) == one
 
 
+def test_home_page_without_a_waiting_recommendation_skips_the_recommendations_query():
+    """Most members have nothing waiting: one tiny query says so, and the
+    visible-entries query for recommendations is not run at all."""
+    me = MemberFactory()
+    client = client_for(me)
+    nothing = queries_for(client, reverse("home"))
+    rec = RecommendationFactory(recipient=me, entry=shared_entry())
+    assert queries_for(client, reverse("home")) == nothing + 1
+    assert rec.entry.title in text_of(client.get(reverse("home")))
+
+    Recommendation.objects.filter(pk=rec.pk).update(dismissed_at=timezone.now())
+
+    assert queries_for(client, reverse("home")) == nothing
+    assert rec.entry.title not in text_of(client.get(reverse("home")))
+
+
 # --- Starter packs ----------------------------------------------------------------
 
 
