@@ -118,13 +118,18 @@ def _check(done: subprocess.CompletedProcess, what: str) -> None:
         raise RuntimeError(f"{what} failed: {done.stderr.strip()}")
 
 
-@contextmanager
-def machines() -> Iterator[Network]:
-    """The three machines; skips the test when namespaces cannot be made here."""
+def namespaces_or_skip() -> None:
+    """Skip the test, saying why, where network namespaces cannot be made."""
     if os.geteuid() != 0:
         pytest.skip("the multi-host test builds network namespaces (run as root)")
     if shutil.which("ip") is None:
         pytest.skip("`ip` is missing (apt-get install iproute2)")
+
+
+@contextmanager
+def machines() -> Iterator[Network]:
+    """The three machines; skips the test when namespaces cannot be made here."""
+    namespaces_or_skip()
     remove_leftovers()
     pid = os.getpid()
     net = Network(prefix=_free_subnet(), bridge=f"mhbr{pid}")
