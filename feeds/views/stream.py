@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.redirects import redirect_next
+from core.urls import reverse_for_ids
 
 from ..curation import picks_for_stream
 from ..forms.stream import HideForm, ReportForm, StreamFilterForm
@@ -50,7 +51,6 @@ from ..stream import filter_choices, stream_page, through_entry
 FILTER_PARAMS = ("q", "kind", "team", "member", "platform", "topic", "since", "until", "order", "picks", "unread")
 LIST_LIMIT = 200
 ENTRY_URLS = ("entry", "report_entry", "recommend")
-_SLOT = 987654321
 
 
 def _query(params: dict[str, str], **changes) -> str:
@@ -66,9 +66,9 @@ def stream(request: HttpRequest) -> HttpResponse:
     page = stream_page(filters, cursor=cursor, tz=timezone.get_current_timezone(), narrow=reading.narrow)
     reading.mark(page.entries)
     # Reversed once per page, not once per entry (the page renders 50).
-    urls = {name: reverse(f"feeds:{name}", kwargs={"entry_id": _SLOT}) for name in ENTRY_URLS}
+    urls = {name: reverse_for_ids(f"feeds:{name}", kwarg="entry_id") for name in ENTRY_URLS}
     for item in page.entries:
-        item.urls = {name: url.replace(str(_SLOT), str(item.pk)) for name, url in urls.items()}
+        item.urls = {name: url(item.pk) for name, url in urls.items()}
     params = {k: request.GET[k] for k in FILTER_PARAMS if request.GET.get(k)}
     tabs = [
         ("", _("All")),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from core import dates
 from core.redirects import redirect_next
+from core.urls import reverse_for_ids
 from members.models import Member, TeamTree
 
 from . import exports
@@ -386,7 +387,7 @@ def _approval_rows(entries: list[_ApprovalEntry]) -> str:
     }
     overlap = format_html(' <span class="badge badge-warn">{}</span>', _("overlap"))
     over = format_html(' <span class="badge badge-warn">{}</span>', _("over"))
-    review = escape(reverse("workshops:approval_entry", kwargs={"pk": 987654321}))
+    review = reverse_for_ids("workshops:approval_entry", kwarg="pk")
     activity_labels = {value: escape(str(label)) for value, label in Activity.choices}
     labels: dict = {}  # rows repeat a handful of dates: format each once
     rows = []
@@ -400,7 +401,7 @@ def _approval_rows(entries: list[_ApprovalEntry]) -> str:
                 pk=pk,
                 short=short,
                 day=day,
-                review=review.replace("987654321", pk),
+                review=escape(review(entry.pk)),
                 minutes=entry.minutes,
                 activity=activity_labels[entry.activity],
                 flags=(overlap if entry.flag_overlap else "") + (over if entry.flag_over_allowance else ""),

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.urls import reverse_for_ids
+
 from ..calendar import member_feed_ics, workshop_ics
 from ..forms import FeedbackForm, ResourceSearchForm, WorkshopFilterForm
 from ..models import CalendarFeed, Feedback, Registration, Resource, Workshop, WorkshopMaterial, WorkshopSession
@@ -62,7 +64,6 @@ WORKSHOP_ROW = (
     "    </p>\n"
     "  </li>\n  "
 )
-_SLOT = 987654321
 
 
 def _workshop_rows_html(rows) -> SafeString:
@@ -70,7 +71,7 @@ def _workshop_rows_html(rows) -> SafeString:
     took most of the page's time), in the bytes the template made. The
     registration badge still comes from workshops/includes/status.html,
     rendered once for each badge the page shows."""
-    url = reverse("workshops:detail", args=[_SLOT])
+    url = reverse_for_ids("workshops:detail")
     online, in_person = escape(_("Online")), escape(_("In person"))
     badges: dict = {}
     html = []
@@ -82,7 +83,7 @@ def _workshop_rows_html(rows) -> SafeString:
         sessions = len(workshop.session_list)
         html.append(
             WORKSHOP_ROW.format(
-                url=url.replace(str(_SLOT), str(workshop.pk)),
+                url=url(workshop.pk),
                 title=escape(workshop.title),
                 status=badges[badge_key],
                 start=dateformat.format(timezone.localtime(start), "D j M Y, H:i") if start else "",
@@ -211,7 +212,6 @@ def my_workshops(request):
 
 
 def _feed_path(feed: CalendarFeed) -> str:
-    from django.urls import reverse
 
     return reverse("workshops:calendar_feed", kwargs={"token": feed.token})
 
