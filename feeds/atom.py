@@ -49,7 +49,7 @@ def stream_entries_filtered(params: Mapping[str, str]) -> QuerySet[Entry]:
     private subscription never puts an entry under someone's name or topic.
     """
     entries = Entry.objects.shared()
-    subs = Subscription.objects.shared().filter(feed=OuterRef("feed"))
+    subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))  # the feed checked by shared()
     narrowed = False
     if (team := _int(params.get("team"))) is not None:
         subs, narrowed = subs.filter(member__team_id=team), True

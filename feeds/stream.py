@@ -62,6 +62,10 @@ CHOICES_CACHE_SECONDS = 300
 # the text first); the snippet is escaped, then they become <mark> tags.
 _START, _STOP = "\ue000", "\ue001"
 
+# What a stream row shows (feeds.views.stream): every other column stays in
+# the database (the body is read through excerpt_source, cut to 4,000 chars).
+STREAM_ROW_FIELDS = ("title", "link", "published_at", "feed", "feed__title", "feed__url", "feed__platform")
+
 ORDER_DATE = "date"
 ORDER_RELEVANCE = "relevance"
 
@@ -223,7 +227,8 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
     """Visible entries narrowed by ``filters`` (no order, no page). Dates are
     whole days in ``tz`` (the member's time zone), ``until`` included."""
     if filters.narrows_subscriptions:
-        subs = Subscription.objects.shared().filter(feed=OuterRef("feed"))
+        # The feed's own moderation is checked outside (visible_q), once.
+        subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))
         if filters.kind:
             subs = subs.filter(kind=filters.kind)
         if filters.team:
@@ -339,12 +344,12 @@ def stream_page(
         entries = entries.order_by("-published_at", "-id")
     rows = list(
         entries.select_related("feed")
-        .defer("summary", "content", "search_vector", "content_hash", "identity")
+        .only(*STREAM_ROW_FIELDS)
         .annotate(excerpt_source=_excerpt_source())[: page_size + 1]
     )
     more = len(rows) > page_size
     rows = rows[:page_size]
-    through = through_for([row.feed_id for row in rows])
+    through = through_for([row.feed_id for row in rows], feeds_visible=True)
     snippets = snippets_for(rows, filters.q) if filters.q else {}
     for row in rows:
         row.through = through.get(row.feed_id, Through())
@@ -361,15 +366,17 @@ def stream_page(
 # --- Names ------------------------------------------------------------------------
 
 
-def through_for(feed_ids: list[int]) -> dict[int, Through]:
+def through_for(feed_ids: list[int], *, feeds_visible: bool = False) -> dict[int, Through]:
     """Who each feed comes through, from shared subscriptions only: one query
-    for any number of feeds."""
+    for any number of feeds. ``feeds_visible``: the feeds are those of entries
+    just read through ``Entry.objects.shared()``, which checked their
+    moderation, so the query need not join them again."""
     result: dict[int, Through] = defaultdict(Through)
     if not feed_ids:
         return result
+    subscriptions = Subscription.objects.shared_by_members() if feeds_visible else Subscription.objects.shared()
     rows = (
-        Subscription.objects.shared()
-        .filter(feed_id__in=set(feed_ids))
+        subscriptions.filter(feed_id__in=set(feed_ids))
         .order_by("member__display_name", "member_id")
         .values_list("feed_id", "kind", "member_id", "member__display_name", "member__user__email")
     )
@@ -513,4 +520,5 @@ def filter_choices_forget() -> None:
 
 
 def through_entry(entry: Entry) -> Through:
-    return through_for([entry.feed_id]).get(entry.feed_id, Through())
+    """Who a visible entry (read through ``Entry.objects.shared()``) comes through."""
+    return through_for([entry.feed_id], feeds_visible=True).get(entry.feed_id, Through())

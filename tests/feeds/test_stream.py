@@ -408,3 +408,33 @@ def test_stream_sql_never_uses_offset_nor_counts_entries(client, world, filters)
     assert len(keyset) == 1
     key = cursor_decode(parse_qs(urlsplit(older).query)["cursor"][0])
     assert re.search(rf'"feeds_entry"\."id" [<>]=? {key.pk}\b', keyset[0]), keyset[0]
+
+
+def test_the_page_query_joins_each_feed_once_and_reads_only_what_a_row_shows(client, world):
+    """Entry.objects.shared() checks the feed's moderation on the feed the
+    page already joins (the subquery would otherwise join it again, which
+    cost the planner more than the scan), and a row reads its columns only."""
+    signed_in(client, world["ben"])
+    first, _older = _stream_sql(client, reverse("feeds:stream"))
+
+    page = [q for q in _entry_queries(first) if "LIMIT 51" in q]
+    assert len(page) == 1
+    assert len(re.findall(r'JOIN "feeds_feed"', page[0])) == 1
+    assert not re.search(r'"feeds_subscription" U\d+ INNER JOIN "feeds_feed"', page[0])
+    for column in ("search_vector", "content_hash", "identity", '"feeds_feed"."etag"'):
+        assert column not in page[0], column
+
+
+def test_names_of_a_hidden_feed_are_never_given(world):
+    from feeds.stream import through_for
+
+    assert [p.name for p in through_for([world["blog"].pk])[world["blog"].pk].sharers] == [
+        "Ben",
+        "Chen",
+        "Zed 0",
+        "Zed 1",
+        "Zed 2",
+    ]
+    Feed.objects.filter(pk=world["blog"].pk).update(hidden_at=NOW)
+
+    assert through_for([world["blog"].pk]) == {}

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feeds.models import Entry
+from feeds.models import Entry, SavedEntry
 from feeds.reader.models import ReadMark, ReadMarker
 from feeds.reader.services import read_state
 from feeds.reader.services.read_state import (
@@ -24,6 +24,7 @@ from feeds.reader.services.read_state import (
     read_state_compact,
     read_state_get,
     unread_among,
+    unread_and_saved_among,
     unread_by_feed,
     unread_count,
 )
@@ -222,6 +223,31 @@ def test_unread_among_answers_for_fetched_entries_in_one_query(world, django_ass
         "Error budgets",
         "An old post",
     }
+
+
+def test_unread_and_saved_among_answers_both_in_one_query(world, django_assert_num_queries):
+    dora, ben = world["dora"], world["ben"]
+    mark(dora, world["toot1"])
+    mark(dora, world["old"], read=False)
+    SavedEntry.objects.create(member=dora, entry=world["toot1"])  # saved and read
+    SavedEntry.objects.create(member=dora, entry=world["old"])  # saved and kept unread
+    SavedEntry.objects.create(member=ben, entry=world["toot2"])  # someone else's
+    state = read_state_get(member=dora)
+    page = list(filtered_entries(STREAM).order_by("-published_at"))
+
+    with django_assert_num_queries(1):
+        unread, saved = unread_and_saved_among(state=state, entries=page)
+
+    assert unread == unread_among(state=state, entries=page)
+    assert {e.title for e in page if e.pk in unread} == {
+        "A chart I like",
+        "On-call without tears",
+        "Data meetup notes",
+        "Error budgets",
+        "An old post",
+    }
+    assert saved == {world["toot1"].pk, world["old"].pk}
+    assert unread_and_saved_among(state=state, entries=[]) == (set(), set())
 
 
 def test_opening_an_entry_marks_it_read(world):

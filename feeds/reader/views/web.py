@@ -33,7 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.redirects import redirect_next
 from feeds.curation import entry_save, entry_unsave
 from feeds.forms.stream import StreamFilterForm
-from feeds.models import Entry, SavedEntry
+from feeds.models import Entry
 from feeds.stream import ORDER_DATE, StreamFilters, filter_choices, filtered_entries
 
 from ..forms import AppPasswordForm, MarkAllReadForm, ReadToggleForm, StarToggleForm
@@ -54,7 +54,7 @@ from ..services.read_state import (
     entry_open,
     read_bound_now,
     read_state_get,
-    unread_among,
+    unread_and_saved_among,
 )
 
 FETCH_HEADER = "X-Reader-Fetch"
@@ -107,19 +107,9 @@ class StreamReading:
         return entries_unread(entries, state=self.state) if self.unread_only else entries
 
     def mark(self, entries: list[Entry]) -> None:
-        """Which entries of the page are unread and which are saved (two
-        queries whatever the page size); sets ``entry.reading`` on each."""
-        self.unread = unread_among(state=self.state, entries=entries)
-        ids = [entry.pk for entry in entries]
-        self.saved = (
-            set(
-                SavedEntry.objects.filter(member_id=self.state.member_id, entry_id__in=ids).values_list(
-                    "entry_id", flat=True
-                )
-            )
-            if ids
-            else set()
-        )
+        """Which entries of the page are unread and which are saved (one
+        query whatever the page size); sets ``entry.reading`` on each."""
+        self.unread, self.saved = unread_and_saved_among(state=self.state, entries=entries)
         parts = self._parts()
         for entry in entries:
             unread, saved = entry.pk in self.unread, entry.pk in self.saved
