@@ -6,6 +6,7 @@ class FeedsConfig(AppConfig):
     verbose_name = "Feeds"
 
     def ready(self) -> None:
-        from . import lifecycle
+        from . import lifecycle, saxdriver
 
         lifecycle.register()
+        saxdriver.install()  # feedparser reads XML with expat's text buffered (feeds/saxdriver.py)
