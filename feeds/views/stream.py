@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.http import urlencode
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -25,6 +25,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.formatting import DateFormatter
 from core.redirects import redirect_next
 from core.urls import reverse_for_ids
 
@@ -148,8 +149,8 @@ def _entry_items_html(entries, *, labels: dict, here_encoded: str) -> SafeString
         }.items()
     }
     # What date_format(value, "DATETIME_FORMAT") does, with the format looked
-    # up once for the page instead of once for each of its entries.
-    when_format = get_format("DATETIME_FORMAT")
+    # up and compiled once for the page instead of once for each of its entries.
+    when = DateFormatter(get_format("DATETIME_FORMAT"))
     items = []
     for entry in entries:
         published = timezone.localtime(entry.published_at)
@@ -180,7 +181,7 @@ def _entry_items_html(entries, *, labels: dict, here_encoded: str) -> SafeString
                 source=entry.feed.display_title,
                 platform=capfirst(entry.feed.platform),
                 iso=published.isoformat(),
-                when=dateformat.format(published, when_format),
+                when=when(published),
                 through=entry.through_text,
                 excerpt=excerpt,
                 original=original,

@@ -10,13 +10,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.formatting import DateFormatter
 from core.urls import reverse_for_ids
 
 from ..calendar import member_feed_ics, workshop_ics
@@ -73,6 +74,7 @@ def _workshop_rows_html(rows) -> SafeString:
     rendered once for each badge the page shows."""
     url = reverse_for_ids("workshops:detail")
     online, in_person = escape(_("Online")), escape(_("In person"))
+    when = DateFormatter("D j M Y, H:i")
     badges: dict = {}
     html = []
     for workshop, registration, seats_left in rows:
@@ -86,7 +88,7 @@ def _workshop_rows_html(rows) -> SafeString:
                 url=url(workshop.pk),
                 title=escape(workshop.title),
                 status=badges[badge_key],
-                start=dateformat.format(timezone.localtime(start), "D j M Y, H:i") if start else "",
+                start=when(timezone.localtime(start)) if start else "",
                 mode=online if workshop.is_online else in_person,
                 sessions=ngettext("%(n)s session", "%(n)s sessions", sessions) % {"n": sessions},
                 seats=(
