@@ -70,7 +70,14 @@ class Feed(models.Model):
 
     @property
     def display_title(self) -> str:
-        return self.title or self.host or self.url
+        return Feed.display_title_of(self.title, self.url)
+
+    @staticmethod
+    def display_title_of(title: str, url: str) -> str:
+        """``display_title`` from the two columns (for rows read as tuples)."""
+        from urllib.parse import urlsplit
+
+        return title or urlsplit(url).hostname or url
 
 
 class SubscriptionQuerySet(models.QuerySet):

@@ -438,3 +438,19 @@ def test_names_of_a_hidden_feed_are_never_given(world):
     Feed.objects.filter(pk=world["blog"].pk).update(hidden_at=NOW)
 
     assert through_for([world["blog"].pk]) == {}
+
+
+def test_a_row_names_its_source_as_the_feed_does(client, world):
+    untitled = FeedFactory(title="", url="https://notes.example.net/feed.xml")
+    SubscriptionFactory(member=world["chen"], feed=untitled, kind=Subscription.Kind.ACCOUNT)
+    EntryFactory(feed=untitled, title="Untitled feed's post", published_at=NOW)
+
+    page = stream_page(StreamFilters())
+    body = signed_in(client, world["ben"]).get(reverse("feeds:stream")).content.decode()
+
+    assert [(row.title, row.source, row.platform) for row in page.entries][:2] == [
+        ("Untitled feed's post", "notes.example.net", untitled.platform),
+        ("Notes from the data meetup", "Ana on Mastodon", "mastodon"),
+    ]
+    assert untitled.display_title == "notes.example.net"
+    assert body.count('<span class="entry-source">notes.example.net</span>') == 1
