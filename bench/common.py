@@ -8,7 +8,9 @@ dropped at the end, whatever happens.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import statistics
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,6 +59,29 @@ def bench_database(label: str, *, unique: bool = False) -> Iterator[str]:
         except Exception:  # noqa: BLE001, S110 - Django may not be set up yet; the drop below forces it
             pass
         admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure_in_turn(calls: dict[str, Callable[[], object]], *, rounds: int) -> dict[str, dict[str, float]]:
+    """Time each call ``rounds`` times, one call of each per round, so that a
+    machine whose speed drifts during the run (a shared 2-core VM does, by
+    2x within minutes) slows every call alike and ratios between them stay
+    comparable. Per label: p50 and p95 wall ms, median CPU ms of this process."""
+    wall: dict[str, list[float]] = {label: [] for label in calls}
+    cpu: dict[str, list[float]] = {label: [] for label in calls}
+    for _ in range(rounds):
+        for label, call in calls.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call()
+            cpu[label].append((time.process_time() - started_cpu) * 1000)
+            wall[label].append((time.perf_counter() - started) * 1000)
+    return {
+        label: {
+            "p50": statistics.median(wall[label]),
+            "p95": percentile(wall[label], 0.95),
+            "cpu": statistics.median(cpu[label]),
+        }
+        for label in calls
+    }
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -8,7 +8,9 @@ the mix requests it for (an employee, a team manager for approvals, a leader
 for the dashboard). The floor is bench/stream.py's: a trivial signed-in view
 that renders base.html only, measured in the same run so ratios compare.
 
-Per page: p50/p95 in ms, the ratio of p50 to the floor's, SQL queries, CPU ms
+The pages are measured in turn, one request of each per round, so a machine
+whose speed drifts during the run slows them alike. Per page: p50/p95 in ms,
+the ratio of p50 to the floor's, SQL queries, CPU ms
 of this process (the database's own CPU is not in it), response KiB, and a
 PASS/MISS against the issue-22 target of at most 3x the floor. The mix's two
 POSTs (register, log time) are actions, not pages, and are left out.
@@ -21,9 +23,9 @@ POSTs (register, log time) are actions, not pages, and are left out.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import secrets
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database, percentile  # noqa: E402
+from bench.common import bench_database, measure_in_turn  # noqa: E402
 
 TARGET_FLOOR_RATIO = 3.0
 FLOOR = "floor (base.html)"
@@ -93,32 +95,29 @@ def _clients(world) -> dict:
     return clients
 
 
-def _measure(client, page: Page, *, requests: int) -> dict:
+def _measure(clients: dict, pages: list[Page], *, requests: int) -> dict[str, dict]:
+    """Each page checked (status, expected text, queries, size), then all
+    timed in turn (bench.common.measure_in_turn)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(3):  # warm-up: one-time rows, caches, template loading
-        client.get(page.url)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(page.url)
-    body = response.content.decode()
-    query_count = len(queries.captured_queries)  # now: the next request resets the log
-    if response.status_code != 200 or page.expect not in body:
-        found = "found" if page.expect in body else "missing"
-        raise SystemExit(f"{page.label} {page.url}: status {response.status_code}, {page.expect!r} {found}")
-    timings, cpu = [], []
-    for _ in range(requests):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        client.get(page.url)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50": statistics.median(timings),
-        "p95": percentile(timings, 0.95),
-        "queries": query_count,
-        "cpu": statistics.median(cpu),
-        "kib": len(response.content) / 1024,
-    }
+    checked = {}
+    for page in pages:
+        client = clients[page.role]
+        for _ in range(3):  # warm-up: one-time rows, caches, template loading
+            client.get(page.url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page.url)
+        body = response.content.decode()
+        if response.status_code != 200 or page.expect not in body:
+            found = "found" if page.expect in body else "missing"
+            raise SystemExit(f"{page.label} {page.url}: status {response.status_code}, {page.expect!r} {found}")
+        # Counted now: the next request resets the log.
+        checked[page.label] = {"queries": len(queries.captured_queries), "kib": len(response.content) / 1024}
+    timed = measure_in_turn(
+        {page.label: functools.partial(clients[page.role].get, page.url) for page in pages}, rounds=requests
+    )
+    return {label: {**timed[label], **checked[label]} for label in timed}
 
 
 def _report(results: dict, *, verdict: bool) -> int:
@@ -200,8 +199,8 @@ def main() -> int:
                 raise SystemExit(f"no page {args.profile!r}; pages: {', '.join(p.label for p in pages)}")
             _profile(clients[page.role], page, requests=requests)
             return 0
-        results = {page.label: _measure(clients[page.role], page, requests=requests) for page in pages}
-        print(f"\n{requests} requests per page, in-process (Django test client)")
+        results = _measure(clients, pages, requests=requests)
+        print(f"\n{requests} requests per page, in-process (Django test client), the pages in turn")
         _report(results, verdict=not args.smoke)
     return 0
 

@@ -15,7 +15,8 @@ Read state is included: the member has read every third of the newest
 3,000 entries (read marks, as the reader stores them), so every page marks
 its entries read or unread.
 
-Each is requested at least 200 times; the figures are p50/p95 in ms, the ratio
+Each is requested 200 times, in turn with the others (one request of each per
+round, so a machine whose speed drifts slows all alike); the figures are p50/p95 in ms, the ratio
 of p50 to the floor's, and the queries per page. Targets (issue 22), each
 with PASS/MISS: first and 50th page p50 within 3x the floor's and growing at
 most 1.2x from 10k to 1M; both searches p95 within 3x the floor's p95; a
@@ -28,9 +29,9 @@ fixed number of queries per page.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import secrets
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database, percentile, platform_slugs  # noqa: E402
+from bench.common import bench_database, measure_in_turn, platform_slugs  # noqa: E402
 
 TEAMS = 10
 MEMBERS = 200
@@ -205,7 +206,9 @@ def _mark_read(*, member_id: int) -> None:
 # --- Measuring ---------------------------------------------------------------
 
 
-def _measure(client, url: str, *, requests: int, expect: str) -> dict:
+def _check(client, url: str, *, expect: str) -> dict:
+    """One request of ``url`` checked (status, expected text), its queries
+    counted, then warmed up."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -217,17 +220,7 @@ def _measure(client, url: str, *, requests: int, expect: str) -> dict:
         raise SystemExit(f"{url}: status {response.status_code}, {expect!r} {'found' if expect in body else 'missing'}")
     for _ in range(3):  # warm-up
         client.get(url)
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50": statistics.median(timings),
-        "p95": percentile(timings, 0.95),
-        "queries": query_count,
-        "articles": body.count("<article"),
-    }
+    return {"queries": query_count, "articles": body.count("<article")}
 
 
 def _cursor_of_page(*, page: int) -> str | None:
@@ -258,11 +251,13 @@ def _run_size(client, *, size: int, requests: int, data: dict) -> dict:
         (f"search rare ({RARE_WORD})", f"{stream}?q={RARE_WORD}", "<article"),
         (f"relevance common ({COMMON_WORD})", f"{stream}?q={COMMON_WORD}&order=relevance", "<mark>"),
     ]
-    results = {}
-    for label, url, expect in cases:
-        if url is None:
-            continue
-        results[label] = _measure(client, url, requests=requests, expect=expect)
+    cases = [(label, url, expect) for label, url, expect in cases if url is not None]
+    checked = {label: _check(client, url, expect=expect) for label, url, expect in cases}
+    # Timed in turn (one request of each per round), so a drifting machine slows all alike.
+    timed = measure_in_turn(
+        {label: functools.partial(client.get, url) for label, url, _expect in cases}, rounds=requests
+    )
+    results = {label: {**timed[label], **checked[label]} for label in checked}
     floor = results["floor (base.html)"]["p50"]
     print(f"\n{size:,} entries")
     print(f"  {'request':<34} {'p50 ms':>8} {'p95 ms':>8} {'x floor':>8} {'queries':>8} {'articles':>9}")
