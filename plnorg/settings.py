@@ -150,8 +150,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------
 # A separate Redis (allkeys-lru). Exceptions are ignored so a cache outage
 # slows pages down but never breaks them (or login: core.cache makes
-# cache.add, which allauth's rate limits lock with, fail open); sessions live
-# in the DB.
+# cache.add, which allauth's rate limits lock with, fail open). Sessions live
+# in the DB and, with a cache, are read through it (cached_db: one Redis GET
+# instead of a query on every signed-in request; an evicted or unreachable
+# copy falls back to the row, and ending a session deletes both).
 CACHE_URL = env("CACHE_URL", default="")
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="plnorg")
 if CACHE_URL:
@@ -177,7 +179,7 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
 
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -513,10 +515,15 @@ PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
+    from sentry_sdk.integrations.redis import RedisIntegration
 
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         send_default_pii=False,
+        # Its breadcrumbs carry Redis keys, and keys hold what must not leave:
+        # session ids (sessions are read through the cache), the emails and
+        # addresses of allauth's rate limits.
+        disabled_integrations=[RedisIntegration()],
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         environment=env("SENTRY_ENVIRONMENT", default="production"),
     )

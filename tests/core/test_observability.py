@@ -302,6 +302,9 @@ def test_sentry_reports_messages_and_view_errors_when_a_dsn_is_set():
     assert {e["environment"] for e in events} == {"drill"}
     # send_default_pii=False: the session cookie never leaves the site.
     assert not any(b"secret-session-value" in raw for _path, raw in ingest.envelopes)
+    # Redis keys (session ids, rate-limit emails and addresses) never ride along as breadcrumbs.
+    crumbs = [crumb for event in events for crumb in (event.get("breadcrumbs") or {}).get("values", [])]
+    assert not [crumb for crumb in crumbs if crumb.get("category") == "redis"]
 
 
 def test_sentry_stays_off_without_a_dsn():
