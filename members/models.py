@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,11 +73,29 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def in_group(self, name: str) -> bool:
         # Cached per instance: role checks run several times per request.
-        cache = self.__dict__.setdefault("_group_names", None)
-        if cache is None:
-            cache = set(self.groups.values_list("name", flat=True)) if self.pk else set()
-            self.__dict__["_group_names"] = cache
-        return name in cache
+        if self.__dict__.get("_group_names") is None:
+            self._roles_load()
+        return name in self.__dict__["_group_names"]
+
+    def _roles_load(self) -> None:
+        """The user's group names and whether they manage a team, in one query
+        (a UNION of the two lookups): the permission map and the navigation
+        ask both on every page. Services that change roles drop the cache
+        (``_group_names``), and both are read again."""
+        names: set[str] = set()
+        manages = False
+        if self.pk is not None:
+            groups = self.groups.order_by().values_list("name", flat=True)
+            # NULL stands for "manages a team" (a group's name is never NULL).
+            manager = Value(None, output_field=models.CharField())
+            teams = Team.objects.filter(manager_id=self.pk).order_by().values_list(manager, flat=True)
+            for name in groups.union(teams, all=True):
+                if name is None:
+                    manages = True
+                else:
+                    names.add(name)
+        self.__dict__["_group_names"] = names
+        self.__dict__["_is_manager"] = manages
 
     @property
     def is_facilitator(self) -> bool:
@@ -90,8 +109,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_manager(self) -> bool:
         # Cached per instance, like the groups: the permission map and the
         # navigation both ask on every page.
-        if "_is_manager" not in self.__dict__:
-            self.__dict__["_is_manager"] = self.pk is not None and self.managed_teams.exists()
+        if "_is_manager" not in self.__dict__ or self.__dict__.get("_group_names") is None:
+            self._roles_load()
         return self.__dict__["_is_manager"]
 
     @property

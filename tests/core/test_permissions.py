@@ -115,3 +115,29 @@ def test_each_role_against_each_entry(persona, client_as, persona_user):
     elif response.status_code != 302:
         problems.append(f"{persona}: admin index gave {response.status_code}, expected a redirect to the admin login")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_roles_are_read_in_one_query_and_read_again_after_a_change(django_assert_num_queries):
+    from django.contrib.auth.models import Group
+
+    from members.models import FACILITATORS, LEADERS, User
+    from tests.factories import TeamFactory, UserFactory
+
+    plain, leader_manager = UserFactory(), UserFactory()
+    leader_manager.groups.add(Group.objects.get_or_create(name=LEADERS)[0])
+    TeamFactory(name="Roles one", manager=leader_manager)
+    TeamFactory(name="Roles two", manager=leader_manager)
+
+    for user, expected in ((plain, {perm.MEMBER}), (leader_manager, {perm.MEMBER, perm.LEADER, perm.MANAGER})):
+        fresh = User.objects.get(pk=user.pk)
+        with django_assert_num_queries(1):
+            assert user_roles(fresh) == expected
+            assert user_roles(fresh) == expected  # cached on the instance
+
+    fresh = User.objects.get(pk=plain.pk)
+    assert user_roles(fresh) == {perm.MEMBER}
+    fresh.groups.add(Group.objects.get_or_create(name=FACILITATORS)[0])
+    TeamFactory(name="Roles three", manager=fresh)
+    fresh.__dict__.pop("_group_names")  # what the role services do after a change
+    assert user_roles(fresh) == {perm.MEMBER, perm.FACILITATOR, perm.MANAGER}
