@@ -5,6 +5,8 @@ One `Feed` per normalized URL, shared by every member who registers it; a
 source (what they learn from), shared with colleagues or not.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -64,20 +66,20 @@ class Feed(models.Model):
 
     @property
     def host(self) -> str:
-        from urllib.parse import urlsplit
-
-        return urlsplit(self.url).hostname or ""
+        return Feed.host_of(self.url)
 
     @property
     def display_title(self) -> str:
         return Feed.display_title_of(self.title, self.url)
 
     @staticmethod
+    def host_of(url: str) -> str:
+        return urlsplit(url).hostname or ""
+
+    @staticmethod
     def display_title_of(title: str, url: str) -> str:
         """``display_title`` from the two columns (for rows read as tuples)."""
-        from urllib.parse import urlsplit
-
-        return title or urlsplit(url).hostname or url
+        return title or Feed.host_of(url) or url
 
 
 class SubscriptionQuerySet(models.QuerySet):
@@ -139,10 +141,6 @@ class EntryQuerySet(models.QuerySet):
         member shares, neither the entry nor the feed hidden."""
         shared_subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))
         return self.filter(Exists(shared_subs), self.visible_q())
-
-    def of_kind(self, kind: str) -> "EntryQuerySet":
-        shared_subs = Subscription.objects.shared().filter(feed=OuterRef("feed"), kind=kind)
-        return self.filter(Exists(shared_subs))
 
     def visible_q(self) -> Q:
         """Neither the entry nor its feed hidden by moderation."""

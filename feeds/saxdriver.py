@@ -11,7 +11,7 @@ allows either (a handler must accept text in any number of pieces) and
 feedparser joins the pieces anyway, so what it returns is the same; a test
 parses the fixture feeds both ways and compares.
 
-``install()`` puts this driver first in feedparser's
+``install()`` (``FeedsConfig.ready``) puts this driver first in feedparser's
 ``PREFERRED_XML_PARSERS``, the list feedparser offers for choosing its SAX
 driver; everything else about the parser (namespaces on, external entities
 off) is feedparser's and expat's as before.
@@ -19,6 +19,8 @@ off) is feedparser's and expat's as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from xml.sax.expatreader import ExpatParser
 
 import feedparser.api
@@ -46,3 +48,16 @@ def install() -> None:
     parsers = feedparser.api.PREFERRED_XML_PARSERS
     if NAME not in parsers:
         parsers.insert(0, NAME)
+
+
+@contextmanager
+def uninstalled() -> Iterator[None]:
+    """feedparser as it comes, with Python's own SAX driver, inside the block
+    (the ingest benchmark's ceiling; the tests that compare both drivers)."""
+    parsers = feedparser.api.PREFERRED_XML_PARSERS
+    kept = list(parsers)
+    parsers[:] = [name for name in kept if name != NAME]
+    try:
+        yield
+    finally:
+        parsers[:] = kept

@@ -109,7 +109,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_manager(self) -> bool:
         # Cached per instance, like the groups: the permission map and the
         # navigation both ask on every page.
-        if "_is_manager" not in self.__dict__ or self.__dict__.get("_group_names") is None:
+        if self.__dict__.get("_group_names") is None:  # _roles_load sets both, and dropping it drops both
             self._roles_load()
         return self.__dict__["_is_manager"]
 
