@@ -174,6 +174,9 @@ def measure(args, servers: list) -> int:
         what="every subscription to be verified",
         every=0.05,
     )
+    # The callback stores "active" before it answers; the hub records a
+    # subscriber only once that answer reaches it.
+    _wait_for(lambda: len(hub.subscriptions) == args.feeds, timeout=30, what="the hub to record every subscriber")
     print(f"subscribed: {args.feeds} subscriptions verified through the callback in {time.monotonic() - started:.1f} s")
 
     latencies, answers = [], []

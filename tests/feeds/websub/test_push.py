@@ -224,6 +224,9 @@ def test_published_at_the_hub_stored_once_by_a_worker_and_the_poll_adds_nothing(
             lambda: WebSubSubscription.objects.filter(feed=pushed_feed.feed, state="active").exists(),
             what="the subscription to be verified",
         )
+        # The callback stores "active" before it answers; the hub records the
+        # subscriber only once that answer reaches it, so wait for the hub too.
+        pushed_feed.hub.wait_for(1)
         body = pushed_feed.document([("p2", "Second post"), ("p1", "First post")])
 
         assert pushed_feed.hub.publish(pushed_feed.topic, body) == [202]
