@@ -43,6 +43,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.querymemo import values_rows
 from members.models import Member, Team
 
 from .curation import entries_picked
@@ -354,6 +355,43 @@ def stream_page(
     ``narrow`` narrows the filtered entries further (the reader's "Unread
     only", which depends on who is reading)."""
     key = cursor_decode(cursor)
+
+    def build() -> QuerySet[Entry]:
+        return _page_rows(filters, key=key, tz=tz, page_size=page_size, narrow=narrow)
+
+    if filters.q or filters.picks or narrow is not None:
+        # Built from data read while building (search matches, picks, the
+        # reader's marks): compiled afresh each time.
+        rows = [StreamRow(*values) for values in build()]
+    else:
+        # Every other page's SQL is a function of these inputs alone.
+        zone = tz if filters.since or filters.until else None  # days are the only thing tz changes
+        rows = [StreamRow(*values) for values in values_rows(("stream-page", filters, key, zone, page_size), build)]
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    through = through_for([row.feed_id for row in rows], feeds_visible=True)
+    snippets = snippets_for(rows, filters.q) if filters.q else {}
+    for row in rows:
+        row.through = through.get(row.feed_id, Through())
+        row.through_text = through_text(row.through)
+        row.excerpt = excerpt_of(row.excerpt_source)
+        row.snippet = snippets.get(row.pk)
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = cursor_encode(last, rank=last.rank)
+    return StreamPage(entries=rows, next_cursor=next_cursor)
+
+
+def _page_rows(
+    filters: StreamFilters,
+    *,
+    key: Cursor | None,
+    tz: tzinfo,
+    page_size: int,
+    narrow: Callable[[QuerySet[Entry]], QuerySet[Entry]] | None,
+) -> QuerySet:
+    """The page's query: ``page_size + 1`` rows of StreamRow's columns."""
     entries = filtered_entries(filters, tz=tz)
     if narrow is not None:
         entries = narrow(entries)
@@ -377,21 +415,7 @@ def stream_page(
             entries = _after(entries, key)
         entries = entries.order_by("-published_at", "-id")
     columns = (*STREAM_ROW_FIELDS, _excerpt_source(), *(("rank",) if rank is not None else ()))
-    rows = [StreamRow(*values) for values in entries.values_list(*columns)[: page_size + 1]]
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    through = through_for([row.feed_id for row in rows], feeds_visible=True)
-    snippets = snippets_for(rows, filters.q) if filters.q else {}
-    for row in rows:
-        row.through = through.get(row.feed_id, Through())
-        row.through_text = through_text(row.through)
-        row.excerpt = excerpt_of(row.excerpt_source)
-        row.snippet = snippets.get(row.pk)
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = cursor_encode(last, rank=last.rank)
-    return StreamPage(entries=rows, next_cursor=next_cursor)
+    return entries.values_list(*columns)[: page_size + 1]
 
 
 # --- Names ------------------------------------------------------------------------
@@ -405,12 +429,18 @@ def through_for(feed_ids: list[int], *, feeds_visible: bool = False) -> dict[int
     result: dict[int, Through] = defaultdict(Through)
     if not feed_ids:
         return result
-    subscriptions = Subscription.objects.shared_by_members() if feeds_visible else Subscription.objects.shared()
-    rows = (
-        subscriptions.filter(feed_id__in=set(feed_ids))
-        .order_by("member__display_name", "member_id")
-        .values_list("feed_id", "kind", "member_id", "member__display_name", "member__user__email")
-    )
+    ids = tuple(sorted(set(feed_ids)))
+
+    def build() -> QuerySet:
+        subscriptions = Subscription.objects.shared_by_members() if feeds_visible else Subscription.objects.shared()
+        return (
+            subscriptions.filter(feed_id__in=ids)
+            .order_by("member__display_name", "member_id")
+            .values_list("feed_id", "kind", "member_id", "member__display_name", "member__user__email")
+        )
+
+    # A page's feeds change only as entries arrive: the same ids, the same SQL.
+    rows = values_rows(("through", feeds_visible, ids), build)
     account = Subscription.Kind.ACCOUNT
     for feed_id, kind, member_id, display_name, email in rows:
         person = Person(member_id, Member.name_of(display_name, email))

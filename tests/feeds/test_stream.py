@@ -454,3 +454,29 @@ def test_a_row_names_its_source_as_the_feed_does(client, world):
     ]
     assert untitled.display_title == "notes.example.net"
     assert body.count('<span class="entry-source">notes.example.net</span>') == 1
+
+
+def test_the_same_page_again_is_compiled_once_and_shows_what_is_shared_now(client, world, monkeypatch):
+    """The stream keeps a page's SQL (core.querymemo), never its rows: a
+    member who stops sharing, or pauses, leaves the very next page, names
+    included, and the page's query was not built again."""
+    from core import querymemo
+    from feeds import stream as stream_module
+
+    querymemo.clear()
+    built = []
+    page_rows = stream_module._page_rows
+    monkeypatch.setattr(stream_module, "_page_rows", lambda *a, **k: built.append(1) or page_rows(*a, **k))
+    signed_in(client, world["chen"])
+    before = client.get(reverse("feeds:stream"))
+
+    Subscription.objects.filter(member=world["ana"]).update(is_shared=False)
+    Member.objects.filter(pk=world["ben"].pk).update(sharing_paused=True)
+    after = client.get(reverse("feeds:stream"))
+
+    assert article_titles(before) == ["Notes from the data meetup", "Error budgets in practice"]
+    assert article_titles(after) == ["Error budgets in practice"]
+    assert "by Ana" in text_of(before) and "by Ana" not in text_of(after)
+    assert "shared by Ben, Chen and 3 others" in text_of(before)
+    assert "shared by Chen, Zed 0 and 2 others" in text_of(after)  # Ben is named no more
+    assert len(built) == 1

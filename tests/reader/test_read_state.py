@@ -24,7 +24,6 @@ from feeds.reader.services.read_state import (
     read_state_compact,
     read_state_get,
     unread_among,
-    unread_and_saved_among,
     unread_by_feed,
     unread_count,
 )
@@ -229,23 +228,43 @@ def test_unread_among_answers_for_fetched_entries_in_one_query(world, django_ass
     assert {e.title for e in page if e.pk in unread} == UNREAD_AFTER_TOOT1_READ_AND_OLD_KEPT
 
 
-def test_unread_and_saved_among_answers_both_in_one_query(world, django_assert_num_queries):
+def test_page_reading_answers_marks_saves_marker_and_newest_in_one_query(world, django_assert_num_queries):
     dora, ben = world["dora"], world["ben"]
     mark(dora, world["toot1"])
     mark(dora, world["old"], read=False)
     SavedEntry.objects.create(member=dora, entry=world["toot1"])  # saved and read
     SavedEntry.objects.create(member=dora, entry=world["old"])  # saved and kept unread
     SavedEntry.objects.create(member=ben, entry=world["toot2"])  # someone else's
+    ReadMarker.objects.update_or_create(member=dora, defaults={"read_through_id": world["toot2"].pk})
     state = read_state_get(member=dora)
     page = list(filtered_entries(STREAM).order_by("-published_at"))
 
     with django_assert_num_queries(1):
-        unread, saved = unread_and_saved_among(state=state, entries=page)
+        reading = read_state.page_reading(member_id=dora.pk, entries=page)
 
-    assert unread == unread_among(state=state, entries=page)
-    assert {e.title for e in page if e.pk in unread} == UNREAD_AFTER_TOOT1_READ_AND_OLD_KEPT
-    assert saved == {world["toot1"].pk, world["old"].pk}
-    assert unread_and_saved_among(state=state, entries=[]) == (set(), set())
+    assert reading.state.read_through_id == world["toot2"].pk
+    assert reading.unread == unread_among(state=state, entries=page)
+    assert reading.saved == {world["toot1"].pk, world["old"].pk}
+    assert reading.newest_id == Entry.objects.latest("pk").pk
+    # With the state already read (the "Unread only" page), the same answers.
+    given = read_state.page_reading(member_id=dora.pk, entries=page, state=state)
+    assert (given.state, given.unread, given.saved) == (state, reading.unread, reading.saved)
+
+
+def test_page_reading_of_an_empty_page_still_gives_the_marker_and_newest(world):
+    dora = world["dora"]
+    ReadMarker.objects.update_or_create(member=dora, defaults={"read_through_id": 7})
+
+    reading = read_state.page_reading(member_id=dora.pk, entries=[])
+
+    assert (reading.state.read_through_id, reading.unread, reading.saved) == (7, set(), set())
+    assert reading.newest_id == Entry.objects.latest("pk").pk
+
+
+def test_page_reading_of_a_member_without_a_marker_counts_from_zero(world):
+    reading = read_state.page_reading(member_id=world["ben"].pk, entries=[])
+
+    assert (reading.state.read_through_id, reading.state.kept_unread) == (0, {})
 
 
 def test_opening_an_entry_marks_it_read(world):

@@ -52,9 +52,9 @@ from ..services.read_state import (
     entries_mark_all_read,
     entries_unread,
     entry_open,
+    page_reading,
     read_bound_now,
     read_state_get,
-    unread_and_saved_among,
 )
 
 FETCH_HEADER = "X-Reader-Fetch"
@@ -85,31 +85,44 @@ def _e(value) -> str:
 class StreamReading:
     """The reader's share of one stream page."""
 
-    state: ReadState
+    member_id: int
     unread_only: bool
     csrf_token: str
     here: str
+    # Read before the page's entries only for "Unread only", which narrows
+    # by it; otherwise ``mark`` reads it with the page's marks.
+    state: ReadState | None = None
     saved: set[int] = field(default_factory=set)
     unread: set[int] = field(default_factory=set)
+    newest_id: int = 0
 
     @classmethod
     def for_request(cls, request: HttpRequest) -> StreamReading:
         unread_only = request.GET.get(UNREAD_PARAM) == "1"
         return cls(
-            state=read_state_get(member=request.member, kept_unread=unread_only),
+            member_id=request.member.pk,
+            state=read_state_get(member=request.member) if unread_only else None,
             unread_only=unread_only,
             csrf_token=get_token(request),
             here=request.get_full_path(),
         )
 
-    def narrow(self, entries):
-        """The "Unread only" filter, for ``feeds.stream.stream_page``."""
-        return entries_unread(entries, state=self.state) if self.unread_only else entries
+    @property
+    def narrow(self):
+        """The "Unread only" filter for ``feeds.stream.stream_page``, or None
+        when the page shows everything."""
+        if not self.unread_only:
+            return None
+        return lambda entries: entries_unread(entries, state=self.state)
 
     def mark(self, entries: list[Entry]) -> None:
-        """Which entries of the page are unread and which are saved (one
-        query whatever the page size); sets ``entry.reading`` on each."""
-        self.unread, self.saved = unread_and_saved_among(state=self.state, entries=entries)
+        """Which entries of the page are unread and which are saved, and the
+        bound of "mark all as read" (one query whatever the page size); sets
+        ``entry.reading`` on each."""
+        if not entries:
+            return
+        page = page_reading(member_id=self.member_id, entries=entries, state=self.state)
+        self.state, self.unread, self.saved, self.newest_id = page.state, page.unread, page.saved, page.newest_id
         parts = self._parts()
         for entry in entries:
             unread, saved = entry.pk in self.unread, entry.pk in self.saved
@@ -167,7 +180,7 @@ class StreamReading:
             "unread_only": self.unread_only,
             "everything_url": "?" + urlencode(everything) if everything else reverse("feeds:stream"),
             "mark_all": {
-                "newest": read_bound_now().newest_id,
+                "newest": self.newest_id,
                 "hidden": sorted(kept.items()),
                 "next": self.here,
                 "filtered": bool(kept),
