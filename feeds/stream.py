@@ -166,7 +166,7 @@ def through_text(through: Through) -> str:
 class StreamRow:
     """One entry as the stream shows it, read as a tuple of its columns: a
     page's 50 Entry and Feed instances cost more than the query. The fields
-    after ``rank`` are set by ``stream_page`` and the stream view."""
+    after ``headline`` are set by ``stream_page`` and the stream view."""
 
     pk: int
     feed_id: int
@@ -178,6 +178,7 @@ class StreamRow:
     platform: str
     excerpt_source: str | None
     rank: float | None = None
+    headline: str | None = None
     through: Through = field(default_factory=Through)
     through_text: str = ""
     excerpt: str = ""
@@ -261,6 +262,21 @@ def _day_start(day: date, tz: tzinfo) -> datetime:
 def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[Entry]:
     """Visible entries narrowed by ``filters`` (no order, no page). Dates are
     whole days in ``tz`` (the member's time zone), ``until`` included."""
+    return _filtered(filters, tz=tz, matches=search_matches(filters))
+
+
+def search_matches(filters: StreamFilters) -> tuple[int, ...] | None:
+    """For a full-text search with few matches, the ids of every match (see
+    ``_sparse_matches``); None otherwise."""
+    if not filters.q or not full_text():
+        return None
+    sparse = _sparse_matches(_search_query(filters.q), filters.q)
+    return None if sparse is None else tuple(sparse)
+
+
+def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | None) -> QuerySet[Entry]:
+    """``filtered_entries`` with the search's ``matches`` already decided: a
+    function of its arguments alone but for the picks (read while building)."""
     if filters.narrows_subscriptions:
         # The feed's own moderation is checked outside (visible_q), once.
         subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))
@@ -289,11 +305,9 @@ def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[En
         entries = entries.filter(published_at__lt=_day_start(filters.until + timedelta(days=1), tz))
     if filters.q:
         if full_text():
-            query = _search_query(filters.q)
-            entries = entries.filter(search_vector=query)
-            sparse = _sparse_matches(query, filters.q)
-            if sparse is not None:
-                entries = entries.filter(pk__in=sparse)
+            entries = entries.filter(search_vector=_search_query(filters.q))
+            if matches is not None:
+                entries = entries.filter(pk__in=matches)
         else:
             for word in _words(filters.q):
                 entries = entries.filter(
@@ -355,27 +369,32 @@ def stream_page(
     ``narrow`` narrows the filtered entries further (the reader's "Unread
     only", which depends on who is reading)."""
     key = cursor_decode(cursor)
+    matches = search_matches(filters)
+    extra = _extra_columns(filters)
 
     def build() -> QuerySet[Entry]:
-        return _page_rows(filters, key=key, tz=tz, page_size=page_size, narrow=narrow)
+        return _page_rows(filters, key=key, tz=tz, page_size=page_size, narrow=narrow, matches=matches)
 
-    if filters.q or filters.picks or narrow is not None:
-        # Built from data read while building (search matches, picks, the
-        # reader's marks): compiled afresh each time.
-        rows = [StreamRow(*values) for values in build()]
+    if filters.picks or narrow is not None:
+        # Built from data read while building (the picks, the reader's
+        # marks and window): compiled afresh each time.
+        values = list(build())
     else:
         # Every other page's SQL is a function of these inputs alone.
         zone = tz if filters.since or filters.until else None  # days are the only thing tz changes
-        rows = [StreamRow(*values) for values in values_rows(("stream-page", filters, key, zone, page_size), build)]
+        values = values_rows(("stream-page", filters, key, zone, page_size, matches), build)
+    fixed = len(values[0]) - len(extra) if values else 0
+    rows = [StreamRow(*row[:fixed], **dict(zip(extra, row[fixed:], strict=True))) for row in values]
     more = len(rows) > page_size
     rows = rows[:page_size]
     through = through_for([row.feed_id for row in rows], feeds_visible=True)
-    snippets = snippets_for(rows, filters.q) if filters.q else {}
+    # PostgreSQL highlighted the snippets in the page's own query (headline).
+    snippets = snippets_for(rows, filters.q) if filters.q and "headline" not in extra else {}
     for row in rows:
         row.through = through.get(row.feed_id, Through())
         row.through_text = through_text(row.through)
         row.excerpt = excerpt_of(row.excerpt_source)
-        row.snippet = snippets.get(row.pk)
+        row.snippet = _headline_snippet(row.headline) if "headline" in extra else snippets.get(row.pk)
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -390,9 +409,11 @@ def _page_rows(
     tz: tzinfo,
     page_size: int,
     narrow: Callable[[QuerySet[Entry]], QuerySet[Entry]] | None,
+    matches: tuple[int, ...] | None,
 ) -> QuerySet:
-    """The page's query: ``page_size + 1`` rows of StreamRow's columns."""
-    entries = filtered_entries(filters, tz=tz)
+    """The page's query: ``page_size + 1`` rows of StreamRow's columns, then
+    ``_extra_columns``."""
+    entries = _filtered(filters, tz=tz, matches=matches)
     if narrow is not None:
         entries = narrow(entries)
     rank: SearchRank | None = None
@@ -414,8 +435,18 @@ def _page_rows(
         if key is not None and key.rank is None:
             entries = _after(entries, key)
         entries = entries.order_by("-published_at", "-id")
-    columns = (*STREAM_ROW_FIELDS, _excerpt_source(), *(("rank",) if rank is not None else ()))
-    return entries.values_list(*columns)[: page_size + 1]
+    extra = _extra_columns(filters)
+    if "headline" in extra:
+        # Computed for the rows the page returns only (ts_headline's cost
+        # makes PostgreSQL evaluate it after the limit).
+        entries = entries.annotate(headline=_headline(filters.q))
+    return entries.values_list(*STREAM_ROW_FIELDS, _excerpt_source(), *extra)[: page_size + 1]
+
+
+def _extra_columns(filters: StreamFilters) -> tuple[str, ...]:
+    """The page's columns after StreamRow's first ones: a relevance search's
+    ``rank``, a full-text search's ``headline``."""
+    return (*(("rank",) if filters.by_relevance else ()), *(("headline",) if filters.q and full_text() else ()))
 
 
 # --- Names ------------------------------------------------------------------------
@@ -502,9 +533,10 @@ def _stripped(name: str) -> Func:
     return Func(no_tags, Value(_START + _STOP), Value(""), function="translate", output_field=TextField())
 
 
-def _snippets_postgresql(pks: list[int], q: str) -> dict[int, SafeString]:
+def _headline(q: str) -> SearchHeadline:
+    """The entry's summary and content with the search's words marked."""
     document = Concat(_stripped("summary"), Value(" … "), _stripped("content"), output_field=TextField())
-    headline = SearchHeadline(
+    return SearchHeadline(
         document,
         _search_query(q),
         config=SEARCH_CONFIG,
@@ -515,15 +547,20 @@ def _snippets_postgresql(pks: list[int], q: str) -> dict[int, SafeString]:
         max_fragments=2,
         fragment_delimiter=" … ",
     )
-    rows = Entry.objects.filter(pk__in=pks).annotate(headline=headline).values_list("pk", "headline")
-    result = {}
-    for pk, text in rows:
-        # The document is plain text with entities still encoded: decode them,
-        # then _highlight escapes everything again.
-        text = html.unescape(text or "")
-        if _START in text:
-            result[pk] = _highlight(" ".join(text.split()))
-    return result
+
+
+def _headline_snippet(text: str | None) -> SafeString | None:
+    """A headline as the snippet shown, or None when no word was marked."""
+    # The document is plain text with entities still encoded: decode them,
+    # then _highlight escapes everything again.
+    text = html.unescape(text or "")
+    return _highlight(" ".join(text.split())) if _START in text else None
+
+
+def _snippets_postgresql(pks: list[int], q: str) -> dict[int, SafeString]:
+    rows = Entry.objects.filter(pk__in=pks).annotate(headline=_headline(q)).values_list("pk", "headline")
+    snippets = {pk: _headline_snippet(text) for pk, text in rows}
+    return {pk: snippet for pk, snippet in snippets.items() if snippet is not None}
 
 
 def _snippet_plain(text: str, q: str) -> SafeString | None:

@@ -261,3 +261,25 @@ def test_a_search_with_many_matches_skips_the_probe_next_time_and_finds_the_same
     assert page_and_probes("zebra") == (["Rare zebra"], 1)
     EntryFactory(feed=feed, title="Another zebra", published_at=NOW - timedelta(days=4))
     assert page_and_probes("zebra") == (["Another zebra", "Rare zebra"], 1)
+
+
+@pytest.mark.parametrize("sparse_matches", [1, 2000])
+def test_a_search_asked_again_shows_its_snippets_and_what_is_visible_now(reader, feed, monkeypatch, sparse_matches):
+    """The page's query (snippets included) is compiled once and run each
+    time (core.querymemo): an entry hidden in between leaves the next page."""
+    monkeypatch.setattr("feeds.stream.SPARSE_MATCHES", sparse_matches)
+    EntryFactory(feed=feed, title="Kept", summary="", content="<p>We run kubernetes daily.</p>", published_at=NOW)
+    hidden = EntryFactory(
+        feed=feed, title="Hidden", summary="", content="<p>Kubernetes &amp; more.</p>", published_at=NOW
+    )
+
+    def snippets():
+        body = reader.get(reverse("feeds:stream"), {"q": "kubernetes"}).content.decode()
+        return [part.split("</p>")[0] for part in body.split('<p class="entry-excerpt entry-snippet">')[1:]]
+
+    first = snippets()
+    Entry.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
+    second = snippets()
+
+    assert first == ["<mark>Kubernetes</mark> &amp; more", "<mark>kubernetes</mark> daily"]
+    assert second == ["<mark>kubernetes</mark> daily"]
