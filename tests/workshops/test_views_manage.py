@@ -2,11 +2,13 @@
 removing a material (with its stored file)."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from members.models import FACILITATORS, AuditEvent
 from members.services import role_grant
@@ -38,8 +40,18 @@ def workshop(facilitator):
         audience="Everyone",
         capacity=10,
         facilitators=[facilitator],
-        sessions__starts_in=timedelta(days=14),
+        sessions__starts_in=_in_two_weeks_at_ten_in_paris(),
     )
+
+
+def _in_two_weeks_at_ten_in_paris() -> timedelta:
+    """From now to 10:00 in Paris (the factory's zone) two weeks on: the edit
+    form gives a session one day, and a session starting "now" late in the
+    evening would end after midnight (these tests failed after 21:00 UTC)."""
+    now = timezone.now()
+    paris = now.astimezone(ZoneInfo("Europe/Paris"))
+    ten = (paris + timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0)
+    return ten - now
 
 
 def edit_data(workshop: Workshop, **overrides) -> dict:

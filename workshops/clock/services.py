@@ -730,6 +730,16 @@ def timers_cap_overdue(*, now: dt.datetime | None = None) -> int:
     return stopped
 
 
+def timer_running(member: Member) -> ClockTimer | None:
+    """The member's running timer; one that ran past the limit is stopped at
+    the limit first (and then there is none)."""
+    timer = ClockTimer.objects.filter(member_id=member.pk).first()
+    if timer is not None and (timezone.now() - timer.started_at).total_seconds() > timer_limit_minutes() * 60:
+        timer_cap_if_overdue(member=member)
+        return None
+    return timer
+
+
 def timer_cap_if_overdue(*, member: Member, now: dt.datetime | None = None) -> TimeEntry | None:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(minutes=timer_limit_minutes())

@@ -29,7 +29,7 @@ from . import exports
 from . import services as svc
 from .durations import format_minutes
 from .forms import ExportForm, ReasonForm, TimeEntryForm
-from .models import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockTimer, ClockWeekLock, TimeEntry
+from .models import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockWeekLock, TimeEntry
 
 Status = TimeEntry.Status
 APPROVALS_PER_PAGE = 10
@@ -82,7 +82,8 @@ def _timesheet_context(request, member: Member, week_start: dt.date, policy: Clo
         "next_week": week_start + dt.timedelta(days=7) if week_start + dt.timedelta(days=7) <= today else None,
         "form": form or TimeEntryForm(member=member, initial={"date": min(today, days[-1]), "activity": Activity.SEEK}),
         "activities": [(v, label, ACTIVITY_DESCRIPTIONS[v]) for v, label in Activity.choices],
-        "timer": ClockTimer.objects.filter(member=member).first(),
+        # The header's timer too (clock_tags.RUNNING_TIMER): read once.
+        "running_timer": svc.timer_running(member),
     }
 
 

@@ -317,6 +317,24 @@ def test_overdue_timer_is_capped_on_the_next_page_view(client_as, employee):
     assert (entry.minutes, entry.flag_timer_capped) == (240, True)
 
 
+def test_the_timesheet_reads_the_timer_once_and_agrees_with_the_header_about_an_overdue_one(client_as, employee):
+    """The timesheet and the header both show the timer: one read, and an
+    overdue timer is stopped before either shows it (the timesheet used to
+    show it running while the header had just stopped it)."""
+    ClockTimer.objects.create(member=employee, started_at=svc.timezone.now() - dt.timedelta(hours=5), activity="seek")
+    client = client_as("employee")
+
+    with CaptureQueriesContext(connection) as queries:
+        body = text_of(client.get(reverse("workshops:clock")))
+
+    timer_reads = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "workshops_clocktimer"')]
+    assert "Start the timer for this activity" in body and "Start timer" in body
+    assert len(timer_reads) == 2  # the page's read, and the cap's locked read; the header reads nothing
+    entry = TimeEntry.objects.get(member=employee, source="timer")
+    assert (entry.minutes, entry.flag_timer_capped) == (240, True)
+    assert not ClockTimer.objects.filter(member=employee).exists()
+
+
 def test_admin_locks_and_unlocks_a_week_in_the_admin_audited(client_as, persona_user):
     """The admin's lock goes through the clock's member lock (issue 23 item 5)."""
     from members.models import AuditEvent

@@ -2,9 +2,14 @@
 
 from django import template
 
-from ..models import Activity, ClockTimer
+from ..models import Activity
+from ..services import timer_running
 
 register = template.Library()
+
+# A page that shows the timer itself (the timesheet) passes it under this
+# name, so the header does not read it a second time.
+RUNNING_TIMER = "running_timer"
 
 
 @register.inclusion_tag("workshops/clock/_timer.html", takes_context=True)
@@ -16,15 +21,7 @@ def clock_timer(context):
     member = getattr(user, "member", None)
     timer = None
     if member is not None:
-        timer = ClockTimer.objects.filter(member_id=member.pk).first()
-        if timer is not None:
-            from django.utils import timezone
-
-            from ..services import timer_cap_if_overdue, timer_limit_minutes
-
-            if (timezone.now() - timer.started_at).total_seconds() > timer_limit_minutes() * 60:
-                timer_cap_if_overdue(member=member)
-                timer = None
+        timer = context[RUNNING_TIMER] if RUNNING_TIMER in context else timer_running(member)
     return {
         "show": member is not None,
         "timer": timer,
