@@ -18,6 +18,19 @@ reads data while it builds (a list of ids it fetched, the time of day) is
 not a pure function of its key; do not memoize it. Settings changes (in
 tests) and a new database connection object start afresh.
 
+Values that change from call to call without changing the query's shape
+(an entry's date and id) are passed by name instead of in the key; the
+builder takes them as arguments::
+
+    rows = values_rows("older", lambda published_at, pk: ..., published_at=entry.published_at, pk=entry.pk)
+
+The first call builds with stand-in values of the same types, finds them
+among the compiled parameters, and later calls put the real values in their
+places. So the builder must use such a value only as a value, never to
+decide the query's shape (no ``if pk > 10``, no slice). Where the database layer
+changes a value on its way (SQLite turns datetimes into text) the stand-in is
+not found, and that key is built afresh on every call, as without a memo.
+
 The memo is per thread (a compiler belongs to its thread's connection) and
 keeps the ``SIZE`` most recently used keys (about 20 KB each).
 """
@@ -27,7 +40,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
@@ -44,7 +58,7 @@ _local = threading.local()
 _generation = 0
 
 
-def _memo() -> OrderedDict[Hashable, tuple[SQLCompiler, str | None, tuple]]:
+def _memo() -> OrderedDict[Hashable, _Compiled]:
     memo = getattr(_local, "memo", None)
     if memo is None or _local.generation != _generation:
         memo = _local.memo = OrderedDict()
@@ -52,7 +66,16 @@ def _memo() -> OrderedDict[Hashable, tuple[SQLCompiler, str | None, tuple]]:
     return memo
 
 
-def _compiled(queryset: QuerySet) -> tuple[SQLCompiler, str | None, tuple]:
+class _Compiled(NamedTuple):
+    compiler: SQLCompiler
+    sql: str | None  # None: the ORM found the query empty (``pk__in=[]``)
+    params: tuple
+    # Where each named value goes in ``params``; None: the stand-ins were not
+    # all found, so this key is built with the real values every time.
+    slots: dict[str, list[int]] | None
+
+
+def _compile(queryset: QuerySet) -> tuple[SQLCompiler, str | None, tuple]:
     if queryset._iterable_class is not ValuesListIterable:
         raise TypeError("values_rows() takes a values_list() queryset (not flat, not named)")
     compiler = queryset.query.get_compiler(queryset.db)
@@ -63,21 +86,55 @@ def _compiled(queryset: QuerySet) -> tuple[SQLCompiler, str | None, tuple]:
     return compiler, sql or None, tuple(params)
 
 
-def values_rows(key: Hashable, build: Callable[[], QuerySet]) -> list[tuple[Any, ...]]:
-    """The rows of ``build()`` (a ``values_list()`` queryset) as tuples, as
-    ``list(build())`` gives them, compiling it only the first time ``key``
-    is seen in this thread."""
+def _stand_in(value: Any, n: int) -> Any:
+    """A value of ``value``'s type that no real query holds."""
+    if isinstance(value, bool):
+        raise TypeError("values_rows(): a bool changes a query's shape; put it in the key")
+    if isinstance(value, int):
+        return -(2**62) - n
+    if isinstance(value, datetime):
+        return datetime(1901, 2, 3, 4, 5, 6, 700_000 + n, tzinfo=value.tzinfo)
+    if isinstance(value, str):
+        return f"\x00values_rows stand-in {n}"
+    raise TypeError(f"values_rows(): no stand-in for a {type(value).__name__}; put it in the key")
+
+
+def _compiled(build: Callable[..., QuerySet], values: dict[str, Any]) -> _Compiled:
+    if not values:
+        return _Compiled(*_compile(build()), slots={})
+    stand_ins = {name: _stand_in(value, n) for n, (name, value) in enumerate(values.items())}
+    compiler, sql, params = _compile(build(**stand_ins))
+    slots = {
+        name: [i for i, param in enumerate(params) if type(param) is type(stand_in) and param == stand_in]
+        for name, stand_in in stand_ins.items()
+    }
+    return _Compiled(compiler, sql, params, slots if sql is not None and all(slots.values()) else None)
+
+
+def values_rows(key: Hashable, build: Callable[..., QuerySet], **values: Any) -> list[tuple[Any, ...]]:
+    """The rows of ``build(**values)`` (a ``values_list()`` queryset) as
+    tuples, as ``list(build(**values))`` gives them, compiling it only the
+    first time ``key`` is seen in this thread."""
     memo = _memo()
+    if values:  # a value of another type would need other stand-ins
+        key = (key, *((name, type(value)) for name, value in values.items()))
     hit = memo.get(key)
-    if hit is not None and hit[0].connection is _connection_of(hit[0]):
+    if hit is not None and hit.compiler.connection is _connection_of(hit.compiler):
         memo.move_to_end(key)
     else:
-        hit = memo[key] = _compiled(build())
+        hit = memo[key] = _compiled(build, values)
         if len(memo) > SIZE:
             memo.popitem(last=False)
-    compiler, sql, params = hit
-    if sql is None:  # the ORM found the query empty (``pk__in=[]``)
+    if hit.slots is None:
+        return list(build(**values))
+    compiler, sql, params = hit.compiler, hit.sql, hit.params
+    if sql is None:
         return []
+    if hit.slots:
+        params = list(params)
+        for name, places in hit.slots.items():
+            for i in places:
+                params[i] = values[name]
     with compiler.connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

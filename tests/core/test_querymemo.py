@@ -29,9 +29,9 @@ class Builder:
     def __init__(self, make):
         self.make, self.calls = make, 0
 
-    def __call__(self):
+    def __call__(self, **values):
         self.calls += 1
-        return self.make()
+        return self.make(**values)
 
 
 def visible_titles(feed_id=0):
@@ -107,3 +107,55 @@ def test_only_values_list_querysets_are_taken():
         values_rows("models", lambda: Entry.objects.all())
     with pytest.raises(TypeError, match="values_list"):
         values_rows("flat", lambda: Entry.objects.values_list("pk", flat=True))
+
+
+def after(feed_id):
+    """A builder with named values: the feed's visible entries after a moment."""
+
+    def build(published_at, pk):
+        return (
+            Entry.objects.shared()
+            .filter(feed_id=feed_id, published_at__gte=published_at)
+            .exclude(published_at=published_at, id__lte=pk)
+            .order_by("published_at", "id")
+            .values_list("title")
+        )
+
+    return build
+
+
+def test_named_values_go_in_their_places_and_the_query_is_built_once():
+    sub = SubscriptionFactory(is_shared=True)
+    moments = [datetime(2024, 5, day, 12, tzinfo=UTC) for day in (1, 2, 3)]
+    first, second, third = (EntryFactory(feed=sub.feed, title=f"Day {m.day}", published_at=m) for m in moments)
+    build = Builder(after(sub.feed_id))
+
+    answers = [
+        values_rows("after", build, published_at=entry.published_at, pk=entry.pk) for entry in (first, second, third)
+    ]
+
+    assert answers == [[("Day 2",), ("Day 3",)], [("Day 3",)], []]
+    assert answers[0] == list(after(sub.feed_id)(first.published_at, first.pk))
+    assert build.calls == 1
+
+
+def test_a_value_the_orm_changes_on_its_way_is_built_afresh_each_time():
+    """A title compared with an int goes to the database as text: the int
+    stand-in is not found among the parameters, so that key is built with the
+    real value on every call (correct, as without a memo), while the same
+    builder with text values is compiled once."""
+    sub = SubscriptionFactory(is_shared=True)
+    five = EntryFactory(feed=sub.feed, title="5")
+    build = Builder(lambda value: Entry.objects.filter(feed_id=sub.feed_id, title=value).values_list("pk"))
+
+    assert values_rows("by title", build, value="x") == []
+    assert values_rows("by title", build, value="5") == [(five.pk,)]
+    assert build.calls == 1
+    assert values_rows("by title", build, value=5) == [(five.pk,)]
+    assert values_rows("by title", build, value=6) == []
+    assert build.calls == 1 + 3  # the int stand-in's build, then one for each call
+
+
+def test_a_bool_value_is_refused_it_would_change_the_shape():
+    with pytest.raises(TypeError, match="bool"):
+        values_rows("flag", lambda on: Entry.objects.values_list("pk"), on=True)

@@ -222,6 +222,25 @@ def test_opening_an_entry_marks_it_read_and_offers_unread_and_neighbours(world):
     assert "Mark as unread" in text_of(response) and "Keyboard shortcuts" in text_of(response)
 
 
+def test_each_entry_page_in_turn_links_its_own_neighbours(world):
+    """The neighbours' query is compiled once (core.querymemo) and run with
+    each entry's date and id: j and k walk the stream one entry at a time."""
+    client = signed_in(world["dora"])
+    order = ["toot1", "toot3", "post1", "toot2", "post2"]  # newest first, as the stream lists them
+
+    def neighbours(name):
+        links = parse_page(client.get(reverse("feeds:entry", kwargs={"entry_id": world[name].pk}))).nav_links
+        return [other for other in order if f"/entries/{world[other].pk}/" in links]
+
+    assert [neighbours(name) for name in order] == [
+        ["toot3"],
+        ["toot1", "post1"],
+        ["toot3", "toot2"],
+        ["post1", "post2"],
+        ["toot2"],
+    ]
+
+
 def test_the_stream_runs_the_same_queries_for_one_entry_and_many(world):
     Entry.objects.exclude(pk=world["toot1"].pk).delete()
     client = signed_in(world["dora"])

@@ -30,6 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.querymemo import values_rows
 from core.redirects import redirect_next
 from feeds.curation import entry_save, entry_unsave
 from feeds.forms.stream import StreamFilterForm
@@ -193,25 +194,35 @@ class StreamReading:
 # --- The entry page's part ------------------------------------------------------------
 
 
+def _newer(published_at, pk):
+    """The visible entry just newer than (published_at, pk) in the stream's order."""
+    return (
+        filtered_entries(StreamFilters())
+        .filter(published_at__gte=published_at)
+        .exclude(published_at=published_at, id__lte=pk)
+        .order_by("published_at", "id")
+        .values_list("pk")[:1]
+    )
+
+
+def _older(published_at, pk):
+    """The visible entry just older than (published_at, pk) in the stream's order."""
+    return (
+        filtered_entries(StreamFilters())
+        .filter(published_at__lte=published_at)
+        .exclude(published_at=published_at, id__gte=pk)
+        .order_by("-published_at", "-id")
+        .values_list("pk")[:1]
+    )
+
+
 def entry_reading(request: HttpRequest, entry: Entry) -> dict:
     """Opening an entry marks it read; its page offers "mark as unread" and
     the newer and older entries of the stream (for j and k)."""
     entry_open(member=request.member, entry=entry)
-    visible = filtered_entries(StreamFilters())
-    newer = (
-        visible.filter(published_at__gte=entry.published_at)
-        .exclude(published_at=entry.published_at, id__lte=entry.pk)
-        .order_by("published_at", "id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    older = (
-        visible.filter(published_at__lte=entry.published_at)
-        .exclude(published_at=entry.published_at, id__gte=entry.pk)
-        .order_by("-published_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    at = {"published_at": entry.published_at, "pk": entry.pk}
+    newer = next(iter(values_rows("entry-newer", _newer, **at)), (None,))[0]
+    older = next(iter(values_rows("entry-older", _older, **at)), (None,))[0]
     return {
         "reader_entry": {
             "pk": entry.pk,
