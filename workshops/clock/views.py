@@ -10,17 +10,19 @@ from typing import NamedTuple
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import dates
+from core.formatting import DateFormatter
 from core.redirects import redirect_next
 from core.urls import reverse_for_ids
 from members.models import Member, TeamTree
@@ -72,6 +74,7 @@ def _timesheet_context(request, member: Member, week_start: dt.date, policy: Clo
         ],
         "day_totals": [format_minutes(m) if m else "" for m in day_totals],
         "entries": entries,
+        "entries_html": _entries_html(entries, csrf_token=get_token(request)),
         "used": format_minutes(counted) if counted else "0 min",
         "remaining": format_minutes(max(0, allowance - counted)) if allowance > counted else "0 min",
         "over": counted > allowance,
@@ -92,6 +95,65 @@ def clock(request):
     policy = svc.policy_for(member)
     week_start = _week_param(request, member, policy)
     return render(request, "workshops/clock/timesheet.html", _timesheet_context(request, member, week_start, policy))
+
+
+ENTRY_ITEM = (
+    '\n  <li class="clock-entry clock-{status}">\n'
+    '    <a href="{url}">{day} · {minutes} min · {activity}</a>\n'
+    '    <span class="badge">{status_label}</span>\n'
+    "    {over}\n"
+    "    {overlap}\n"
+    "    {capped}\n"
+    "    {note}\n"
+    "    {rejected}\n"
+    "  </li>\n"
+)
+
+
+def _entries_html(entries: list[TimeEntry], *, csrf_token: str) -> SafeString:
+    """The week's entries, built here rather than in the template (whose loop
+    took a third of the page's time), in the bytes the template made."""
+    entry_url = reverse_for_ids("workshops:clock_entry")
+    confirm_url = reverse_for_ids("workshops:clock_entry_confirm")
+    warn = '<span class="badge badge-warn">{}</span>'
+    over = format_html(warn, _("over the allowance"))
+    overlap = format_html(warn, _("overlaps another entry"))
+    capped = format_html(warn, _("timer stopped at the limit"))
+    confirm = _("Confirm minutes")
+    not_approved = escape(_("Not approved:"))
+    day = DateFormatter("D j M")
+    items = []
+    for entry in entries:
+        items.append(
+            ENTRY_ITEM.format(
+                status=escape(entry.status),
+                url=entry_url(entry.pk),
+                day=day(entry.date),
+                minutes=entry.minutes,
+                activity=escape(entry.get_activity_display()),
+                status_label=escape(entry.get_status_display()),
+                over=over if entry.flag_over_allowance else "",
+                overlap=overlap if entry.flag_overlap else "",
+                capped=format_html(
+                    '{}\n      <form method="post" action="{}" class="inline-form">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<button type="submit">{}</button></form>',
+                    capped,
+                    confirm_url(entry.pk),
+                    csrf_token,
+                    confirm,
+                )
+                if entry.flag_timer_capped
+                else "",
+                note=f'<br><span class="muted">{escape(entry.note)}</span>' if entry.note else "",
+                rejected=(
+                    f'<br><span class="clock-reason">{not_approved} {escape(entry.rejection_reason)}</span>'
+                    if entry.status == Status.REJECTED
+                    else ""
+                ),
+            )
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped
 
 
 def _week_url(day: dt.date) -> str:

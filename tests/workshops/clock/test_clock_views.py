@@ -335,6 +335,47 @@ def test_the_timesheet_reads_the_timer_once_and_agrees_with_the_header_about_an_
     assert not ClockTimer.objects.filter(member=employee).exists()
 
 
+# The week's entries as timesheet.html's loop wrote them before they were
+# built in Python (workshops.clock.views._entries_html).
+ENTRIES_LOOP = """{% load i18n %}
+{% for entry in entries %}
+  <li class="clock-entry clock-{{ entry.status }}">
+    <a href="{% url 'workshops:clock_entry' entry.pk %}">{{ entry.date|date:"D j M" }} · {{ entry.minutes }} min · {{ entry.get_activity_display }}</a>
+    <span class="badge">{{ entry.get_status_display }}</span>
+    {% if entry.flag_over_allowance %}<span class="badge badge-warn">{% translate "over the allowance" %}</span>{% endif %}
+    {% if entry.flag_overlap %}<span class="badge badge-warn">{% translate "overlaps another entry" %}</span>{% endif %}
+    {% if entry.flag_timer_capped %}<span class="badge badge-warn">{% translate "timer stopped at the limit" %}</span>
+      <form method="post" action="{% url 'workshops:clock_entry_confirm' entry.pk %}" class="inline-form">{% csrf_token %}<button type="submit">{% translate "Confirm minutes" %}</button></form>{% endif %}
+    {% if entry.note %}<br><span class="muted">{{ entry.note }}</span>{% endif %}
+    {% if entry.status == "rejected" %}<br><span class="clock-reason">{% translate "Not approved:" %} {{ entry.rejection_reason }}</span>{% endif %}
+  </li>
+{% endfor %}
+"""
+
+
+def test_the_weeks_entries_read_as_the_template_wrote_them(client_as, employee):
+    from django.template import Context, Template
+
+    week_start = svc.policy_for(employee).week_start(svc.member_today(employee))
+    common = {"member": employee, "date": week_start, "minutes": 45}
+    TimeEntryFactory(**common, activity="seek", note='<b>Read "x" & y</b>', flag_over_allowance=True)
+    TimeEntryFactory(**common, activity="sense", flag_overlap=True, flag_timer_capped=True)
+    TimeEntryFactory(
+        **common, activity="share", status=TimeEntry.Status.REJECTED, rejection_reason="Not <this> week & sorry"
+    )
+    TimeEntryFactory(**common, activity="seek", status=TimeEntry.Status.APPROVED)
+    client = client_as("employee")
+
+    body = client.get(reverse("workshops:clock"), {"week": week_start.isoformat()}).content.decode()
+
+    shown = body.split('class="clock-entries">\n', 1)[1].split("\n</ul>", 1)[0]
+    entries = list(TimeEntry.objects.live().of(employee).in_week(week_start).order_by("date", "started_at", "pk"))
+    token = shown.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]  # one valid mask of many
+    expected = Template(ENTRIES_LOOP).render(Context({"entries": entries, "csrf_token": token}))
+    assert shown == expected.removeprefix("\n").removesuffix("\n")
+    assert "&lt;b&gt;Read &quot;x&quot; &amp; y&lt;/b&gt;" in shown and "Not &lt;this&gt; week &amp; sorry" in shown
+
+
 def test_admin_locks_and_unlocks_a_week_in_the_admin_audited(client_as, persona_user):
     """The admin's lock goes through the clock's member lock (issue 23 item 5)."""
     from members.models import AuditEvent
