@@ -87,12 +87,12 @@ def approver_id_of(member: Member, *, tree: TeamTree | None = None) -> int | Non
     return member.approver_id(tree=tree)
 
 
-def members_approvable_by(user: User):
+def members_approvable_by(user: User, *, tree: TeamTree | None = None):
     """Members whose time `user` approves (admins: everyone but themself).
     The same chain as `can_approve`, as a queryset."""
     if user.is_staff:
         return Member.objects.exclude(user=user)
-    return Member.objects.approved_by(user.pk)
+    return Member.objects.approved_by(user.pk, tree=tree)
 
 
 def can_approve(user: User, member: Member | None, *, tree: TeamTree | None = None) -> bool:

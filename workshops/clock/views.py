@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -350,11 +351,13 @@ def timer_stop(request):
 # --- Approvals -------------------------------------------------------------------
 
 
-def _approvable_entries(user):
+def _approvable_entries(user, approvable: QuerySet[Member] | None = None):
+    """Live entries ``user`` approves; ``approvable``: the caller's
+    ``svc.members_approvable_by(user)``, when it has it already."""
     qs = TimeEntry.objects.live()
     if user.is_staff:
         return qs.exclude(member__user=user).exclude(member__isnull=True)
-    return qs.filter(member__in=svc.members_approvable_by(user))
+    return qs.filter(member__in=svc.members_approvable_by(user) if approvable is None else approvable)
 
 
 def _handle_approval_post(request) -> None:
@@ -481,9 +484,14 @@ def approvals(request):
         return redirect("workshops:approvals")
     policies = {p.team_id: p for p in ClockPolicy.objects.all()}
     tree = TeamTree.load()
-    waiting = _approvable_entries(request.user).filter(status=Status.SUBMITTED)
-    # A page holds the submitted weeks of APPROVALS_PER_PAGE people.
-    people = Member.objects.filter(pk__in=waiting.values("member_id")).order_by("display_name", "pk")
+    approvable = svc.members_approvable_by(request.user, tree=tree)
+    waiting = _approvable_entries(request.user, approvable).filter(status=Status.SUBMITTED)
+    # A page holds the submitted weeks of APPROVALS_PER_PAGE people: the
+    # approver's people with a waiting entry, each probed through the waiting
+    # index (not every waiting entry of the organization scanned, then joined).
+    people = approvable.filter(
+        Exists(TimeEntry.objects.live().filter(member=OuterRef("pk"), status=Status.SUBMITTED))
+    ).order_by("display_name", "pk")
     page = Paginator(people.values_list("pk", flat=True), APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
     # The page's people once (with what their policy needs), then their
     # entries without joins: hundreds of rows, ten people.
