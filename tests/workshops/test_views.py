@@ -126,6 +126,23 @@ def test_detail_shows_waitlist_position_and_hides_link():
     assert "secret-room" not in response.content.decode()
 
 
+def test_only_the_workshops_facilitators_see_its_tools_on_its_page(facilitator):
+    """can_manage reads the page's prefetched facilitators (no query of its own)."""
+    mine = WorkshopFactory(facilitators=[facilitator])
+    other = WorkshopFactory(facilitators=[MemberFactory().user])
+
+    def tools(client, workshop):
+        return "Facilitator tools" in text_of(client.get(reverse("workshops:detail", kwargs={"pk": workshop.pk})))
+
+    facilitator_client, member_client = client_for(facilitator), client_for(MemberFactory().user)
+    assert (tools(facilitator_client, mine), tools(facilitator_client, other)) == (True, False)
+    assert (tools(member_client, mine), tools(member_client, other)) == (False, False)
+    with CaptureQueriesContext(connection) as queries:
+        facilitator_client.get(reverse("workshops:detail", kwargs={"pk": mine.pk}))
+    probes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT 1 AS "a" FROM "members_user"')]
+    assert probes == []  # the facilitator check of old: "is this user among them?"
+
+
 def test_draft_and_other_facilitators_workshops_are_404(facilitator):
     draft = WorkshopFactory(status=Workshop.Status.DRAFT)
     not_mine = WorkshopFactory()

@@ -10,6 +10,8 @@ and, in the same transaction, brings the member's calendar along
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,8 +39,14 @@ def workshop_lock(*, workshop_id: int) -> Workshop:
     return Workshop.objects.select_for_update().get(pk=workshop_id)
 
 
-def can_manage(*, user: User, workshop: Workshop) -> bool:
-    return user.is_staff or workshop.facilitators.filter(pk=user.pk).exists()
+def can_manage(*, user: User, workshop: Workshop, facilitators: Iterable[User] | None = None) -> bool:
+    """Admins and the workshop's facilitators manage it. ``facilitators``:
+    the workshop's, when the caller has them already (prefetched)."""
+    if user.is_staff:
+        return True
+    if facilitators is not None:
+        return any(facilitator.pk == user.pk for facilitator in facilitators)
+    return workshop.facilitators.filter(pk=user.pk).exists()
 
 
 def event_append(

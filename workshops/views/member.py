@@ -156,7 +156,7 @@ def _visible_workshop(request, pk: int) -> Workshop:
 def workshop_detail(request, pk: int):
     workshop = _visible_workshop(request, pk)
     registration = Registration.objects.filter(workshop=workshop, member=request.member).first()
-    manages = can_manage(user=request.user, workshop=workshop)
+    manages = can_manage(user=request.user, workshop=workshop, facilitators=workshop.facilitators.all())
     holds_seat = registration is not None and registration.holds_seat
     context = {
         "workshop": workshop,
