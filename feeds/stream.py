@@ -372,8 +372,11 @@ def stream_page(
     matches = search_matches(filters)
     extra = _extra_columns(filters)
 
-    def build() -> QuerySet[Entry]:
-        return _page_rows(filters, key=key, tz=tz, page_size=page_size, narrow=narrow, matches=matches)
+    def build(**at) -> QuerySet[Entry]:
+        # ``at``: a date-ordered cursor's instant and id, passed to the memo
+        # as values, so every later page shares one compiled query.
+        after = Cursor(at["published_at"], at["pk"]) if at else key
+        return _page_rows(filters, key=after, tz=tz, page_size=page_size, narrow=narrow, matches=matches)
 
     if filters.picks or narrow is not None:
         # Built from data read while building (the picks, the reader's
@@ -382,7 +385,11 @@ def stream_page(
     else:
         # Every other page's SQL is a function of these inputs alone.
         zone = tz if filters.since or filters.until else None  # days are the only thing tz changes
-        values = values_rows(("stream-page", filters, key, zone, page_size, matches), build)
+        shape = ("stream-page", filters, zone, page_size, matches)
+        if key is not None and key.rank is None:
+            values = values_rows((*shape, "after"), build, published_at=key.published_at, pk=key.pk)
+        else:
+            values = values_rows((*shape, key), build)
     fixed = len(values[0]) - len(extra) if values else 0
     rows = [StreamRow(*row[:fixed], **dict(zip(extra, row[fixed:], strict=True))) for row in values]
     more = len(rows) > page_size

@@ -216,7 +216,14 @@ def test_the_filter_selects_accept_only_listed_values_and_mark_the_chosen_one():
     }
 
 
-def test_keyset_pages_skip_nothing_and_repeat_nothing_while_entries_arrive(world):
+def test_keyset_pages_skip_nothing_and_repeat_nothing_while_entries_arrive(world, monkeypatch):
+    from core import querymemo
+    from feeds import stream as stream_module
+
+    querymemo.clear()
+    built = []
+    page_rows = stream_module._page_rows
+    monkeypatch.setattr(stream_module, "_page_rows", lambda *a, **k: built.append(1) or page_rows(*a, **k))
     feed = world["account"]
     Entry.objects.filter(feed__in=[world["account"], world["blog"]]).delete()
     base = NOW - timedelta(days=1)
@@ -237,6 +244,9 @@ def test_keyset_pages_skip_nothing_and_repeat_nothing_while_entries_arrive(world
     assert len(seen) == len(set(seen))
     expected = sorted(originals, key=lambda e: (e.published_at, e.pk), reverse=True)
     assert [pk for pk in seen if pk in {e.pk for e in originals}] == [e.pk for e in expected]
+    # The first page's query, and one for every later page (the cursor's
+    # instant and id go in as values: core.querymemo).
+    assert len(built) == 2
 
 
 def test_older_is_a_plain_link_with_rel_next(client, world):
