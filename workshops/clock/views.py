@@ -92,7 +92,7 @@ def _timesheet_context(request, member: Member, week_start: dt.date, policy: Clo
 
 
 def clock(request):
-    member = _member(request)
+    member = request.member  # the timesheet reads no team of the member's (``_member`` loads them for writes)
     policy = svc.policy_for(member)
     week_start = _week_param(request, member, policy)
     return render(request, "workshops/clock/timesheet.html", _timesheet_context(request, member, week_start, policy))
