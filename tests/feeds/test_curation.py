@@ -85,6 +85,27 @@ def test_facilitator_pins_an_entry_with_a_note_and_members_see_it_first_on_picks
     assert older.pk
 
 
+def test_an_entry_page_shows_its_pick_and_each_members_own_saved_state():
+    """The entry page reads "saved?" and the pick's note in one query
+    (feeds/templatetags/curation.py), per member and per entry."""
+    picked, plain = shared_entry(title="Picked"), shared_entry(title="Plain")
+    PickFactory(entry=picked, note="Read <this> & that")
+    saver, other, pinner = MemberFactory(), MemberFactory(), facilitator()
+    SavedEntryFactory(member=saver, entry=picked)
+
+    def page(member, entry):
+        return client_for(member).get(reverse("feeds:entry", kwargs={"entry_id": entry.pk})).content.decode()
+
+    saver_picked, other_picked, saver_plain = page(saver, picked), page(other, picked), page(saver, plain)
+    pinner_picked = page(pinner, picked)
+
+    note = '<p class="pick-note"><span class="badge">Pick</span> Read &lt;this&gt; &amp; that</p>'
+    assert note in saver_picked and note in other_picked and "pick-note" not in saver_plain
+    assert ("Saved — remove" in saver_picked, "Saved — remove" in other_picked) == (True, False)
+    assert ("Save for later" in saver_plain, "Saved — remove" in saver_plain) == (True, False)
+    assert 'value="Read &lt;this&gt; &amp; that"' in pinner_picked and "Update the pick" in pinner_picked
+
+
 def test_a_member_who_is_not_a_facilitator_cannot_pick():
     entry = shared_entry()
     member = MemberFactory()

@@ -276,6 +276,30 @@ def test_opening_an_entry_marks_it_read(world):
     assert marks(dora) == {"Data meetup notes": True}
 
 
+def test_opening_an_unread_entry_is_one_read_and_one_write(world):
+    dora = world["dora"]
+
+    with CaptureQueriesContext(connection) as queries:
+        entry_open(member=dora, entry=world["toot1"])
+
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "INSERT"]
+    assert marks(dora) == {"Hello from the meetup": True}
+
+
+def test_opening_an_entry_kept_unread_below_the_marker_drops_its_exception(world):
+    """The marker says read; the exception said unread. Opening it leaves the
+    rule to say read, as marking it read one by one does."""
+    dora = world["dora"]
+    mark(dora, world["toot2"], read=False)
+    ReadMarker.objects.update_or_create(member=dora, defaults={"read_through_id": world["toot1"].pk})
+
+    entry_open(member=dora, entry=world["toot2"])
+
+    assert marks(dora) == {}
+    state = read_state_get(member=dora)
+    assert unread_among(state=state, entries=[world["toot2"]]) == set()
+
+
 def test_opening_a_read_entry_again_writes_nothing_and_an_unread_one_is_read_again(world):
     """The second opening keeps when it was first read (no write at all); an
     entry marked unread since is marked read by opening it."""

@@ -291,15 +291,35 @@ def entries_mark(*, member: Member, entries: QuerySet[Entry], entry_ids: Collect
 def entry_open(*, member: Member, entry: Entry) -> None:
     """Opening an entry's page marks it read. Nothing is written when it is
     read already: by the rule with no exception saying unread, or by an
-    exception saying read (opening it again keeps when it was first read)."""
-    mark = ReadMark.objects.filter(member=member, entry=entry).values_list("is_read", flat=True).first()
+    exception saying read (opening it again keeps when it was first read).
+
+    One query reads the entry's exception and the member's marker; then at
+    most one write. No lock is taken, unlike ``entries_mark``: a read
+    exception agrees with every position of the marker, so a "mark all as
+    read" at the same moment can only leave it redundant (compaction drops
+    it), never wrong."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT is_read FROM {qn(ReadMark._meta.db_table)} WHERE member_id = %s AND entry_id = %s), "  # noqa: S608 - names from the models
+            f"(SELECT read_through_id FROM {qn(ReadMarker._meta.db_table)} WHERE member_id = %s)",
+            [member.pk, entry.pk, member.pk],
+        )
+        mark, marker = cursor.fetchone()
+    if mark is not None:
+        mark = bool(mark)  # SQLite answers 0 or 1
     if mark is True:
         return  # an exception says read (whatever the rule says)
-    if mark is None:
-        state = read_state_get(member=member, kept_unread=False)
-        if not state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at):
-            return
-    entries_mark(member=member, entries=Entry.objects.filter(pk=entry.pk), entry_ids=[entry.pk], read=True)
+    state = ReadState(member_id=member.pk, read_through_id=marker or 0, window_start=window_start(), kept_unread={})
+    read_by_rule = not state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at)
+    if mark is None and read_by_rule:
+        return
+    if read_by_rule:
+        # Kept unread, and the rule says read: the exception goes, as
+        # ``entries_mark`` does it (exceptions stay few).
+        ReadMark.objects.filter(member=member, entry=entry).delete()
+    else:
+        _marks_upsert(member=member, entry_ids=[entry.pk], read=True)
 
 
 @dataclass(frozen=True)
