@@ -33,6 +33,7 @@ from . import services as svc
 from .durations import format_minutes
 from .forms import ExportForm, ReasonForm, TimeEntryForm
 from .models import ACTIVITY_DESCRIPTIONS, Activity, ClockPolicy, ClockWeekLock, TimeEntry
+from .templatetags.clock_tags import RUNNING_TIMER
 
 Status = TimeEntry.Status
 APPROVALS_PER_PAGE = 10
@@ -86,8 +87,7 @@ def _timesheet_context(request, member: Member, week_start: dt.date, policy: Clo
         "next_week": week_start + dt.timedelta(days=7) if week_start + dt.timedelta(days=7) <= today else None,
         "form": form or TimeEntryForm(member=member, initial={"date": min(today, days[-1]), "activity": Activity.SEEK}),
         "activities": [(v, label, ACTIVITY_DESCRIPTIONS[v]) for v, label in Activity.choices],
-        # The header's timer too (clock_tags.RUNNING_TIMER): read once.
-        "running_timer": svc.timer_running(member),
+        RUNNING_TIMER: svc.timer_running(member),  # the header's timer too: read once
     }
 
 

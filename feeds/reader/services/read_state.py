@@ -81,6 +81,16 @@ class ReadState:
     # Entries explicitly kept unread: id -> published_at (bounds the scans).
     kept_unread: dict[int, datetime]
 
+    @classmethod
+    def now(cls, *, member_id: int, read_through_id: int | None, kept_unread: dict | None = None) -> ReadState:
+        """The state with the unread window ending now (no marker yet: 0)."""
+        return cls(
+            member_id=member_id,
+            read_through_id=read_through_id or 0,
+            window_start=window_start(),
+            kept_unread=kept_unread or {},
+        )
+
     def is_unread_by_rule(self, *, entry_id: int, published_at: datetime) -> bool:
         return entry_id > self.read_through_id and published_at >= self.window_start
 
@@ -103,7 +113,7 @@ def read_state_get(*, member: Member, kept_unread: bool = True) -> ReadState:
         kept = dict(
             ReadMark.objects.filter(member=member, is_read=False).values_list("entry_id", "entry__published_at")
         )
-    return ReadState(member_id=member.pk, read_through_id=marker or 0, window_start=window_start(), kept_unread=kept)
+    return ReadState.now(member_id=member.pk, read_through_id=marker, kept_unread=kept)
 
 
 def _read_marks(state: ReadState) -> QuerySet[ReadMark]:
@@ -204,7 +214,7 @@ def page_reading(*, member_id: int, entries: Iterable[Entry], state: ReadState |
         else:
             newest = value or 0
     if state is None:
-        state = ReadState(member_id=member_id, read_through_id=marker, window_start=window_start(), kept_unread={})
+        state = ReadState.now(member_id=member_id, read_through_id=marker)
     return PageReading(state=state, unread=_unread_by_marks(state, entries, marks), saved=saved, newest_id=newest)
 
 
@@ -268,11 +278,12 @@ def entries_mark(*, member: Member, entries: QuerySet[Entry], entry_ids: Collect
         marker = _marker_locked(member)
         rows = list(entries.filter(pk__in=ids).order_by().values_list("pk", "published_at"))
         found = [pk for pk, _published in rows]
-        start = window_start()
         if read:
-            by_rule = [pk for pk, published in rows if pk <= marker.read_through_id or published < start]
-            ReadMark.objects.filter(member=member, entry_id__in=by_rule).delete()
-            _marks_upsert(member=member, entry_ids=[pk for pk in found if pk not in set(by_rule)], read=True)
+            _marks_read(
+                member=member,
+                state=ReadState.now(member_id=member.pk, read_through_id=marker.read_through_id),
+                rows=rows,
+            )
         else:
             kept = ReadMark.objects.filter(member=member, is_read=False).exclude(entry_id__in=found).count()
             if kept + len(found) > KEPT_UNREAD_MAX:
@@ -310,16 +321,20 @@ def entry_open(*, member: Member, entry: Entry) -> None:
         mark = bool(mark)  # SQLite answers 0 or 1
     if mark is True:
         return  # an exception says read (whatever the rule says)
-    state = ReadState(member_id=member.pk, read_through_id=marker or 0, window_start=window_start(), kept_unread={})
-    read_by_rule = not state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at)
-    if mark is None and read_by_rule:
+    state = ReadState.now(member_id=member.pk, read_through_id=marker)
+    if mark is None and not state.is_unread_by_rule(entry_id=entry.pk, published_at=entry.published_at):
         return
-    if read_by_rule:
-        # Kept unread, and the rule says read: the exception goes, as
-        # ``entries_mark`` does it (exceptions stay few).
-        ReadMark.objects.filter(member=member, entry=entry).delete()
-    else:
-        _marks_upsert(member=member, entry_ids=[entry.pk], read=True)
+    _marks_read(member=member, state=state, rows=[(entry.pk, entry.published_at)])
+
+
+def _marks_read(*, member: Member, state: ReadState, rows: list[tuple[int, datetime]]) -> None:
+    """Record these entries (id, published_at) as read: an exception where the
+    rule says unread, and none where it says read already (an exception that
+    said "kept unread" goes), so exceptions stay few."""
+    by_rule = {pk for pk, published in rows if not state.is_unread_by_rule(entry_id=pk, published_at=published)}
+    if by_rule:
+        ReadMark.objects.filter(member=member, entry_id__in=by_rule).delete()
+    _marks_upsert(member=member, entry_ids=[pk for pk, _published in rows if pk not in by_rule], read=True)
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,8 @@ def entry_reading(request: HttpRequest, entry: Entry) -> dict:
     the newer and older entries of the stream (for j and k)."""
     entry_open(member=request.member, entry=entry)
     at = {"published_at": entry.published_at, "pk": entry.pk}
-    newer = next(iter(values_rows("entry-newer", _newer, **at)), (None,))[0]
-    older = next(iter(values_rows("entry-older", _older, **at)), (None,))[0]
+    newer = next((pk for (pk,) in values_rows("entry-newer", _newer, **at)), None)
+    older = next((pk for (pk,) in values_rows("entry-older", _older, **at)), None)
     return {
         "reader_entry": {
             "pk": entry.pk,
