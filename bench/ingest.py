@@ -16,7 +16,8 @@ them, driven by the real scheduler (which queues batches of
   batch of 10 and for one feed alone (a member's "fetch now");
 - peak worker RSS, sampled throughout, including while a 50 MB response
   (no Content-Length) is refused;
-- connections the servers accepted per pass, and worker CPU per feed;
+- connections the servers accepted per pass, and worker and PostgreSQL CPU
+  per feed;
 - PASS or MISS for each target: first pass ≥ 1.4× the ceiling, 304 pass
   ≥ 15×, peak worker RSS < 250 MB.
 
@@ -175,6 +176,23 @@ class RssSampler(threading.Thread):
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
+    @staticmethod
+    def postgres_cpu_seconds() -> float:
+        """CPU time used so far by every PostgreSQL process on this machine
+        alive at both readings (its backends store what the workers send; a
+        quiet machine has no other)."""
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    head, _, tail = (entry / "stat").read_text().rpartition(")")
+                except OSError:
+                    continue
+                if head.endswith("(postgres"):
+                    fields = tail.split()
+                    total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_mb(self) -> float:
         return max(self.peak_kb.values(), default=0) / 1024
 
@@ -310,7 +328,7 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
             )
             before = FetchLog.objects.aggregate(n=Sum("new_entries"))["n"] or 0
             started = time.monotonic()
-            cpu_before = sampler.cpu_seconds()
+            cpu_before, postgres_before = sampler.cpu_seconds(), sampler.postgres_cpu_seconds()
             connections_before = sum(server.connections for server in servers)
             claimed = 0
             while claimed < args.feeds:
@@ -323,12 +341,14 @@ def run(args, huge_bytes: int, queue: str, servers: list) -> int:
                 time.sleep(0.02)
             elapsed = time.monotonic() - started
             cpu_ms = (sampler.cpu_seconds() - cpu_before) * 1000 / args.feeds
+            postgres_ms = (sampler.postgres_cpu_seconds() - postgres_before) * 1000 / args.feeds
             stored = (FetchLog.objects.aggregate(n=Sum("new_entries"))["n"] or 0) - before
             updated = FetchLog.objects.filter(updated_entries__gt=0).count()
             connections = sum(server.connections for server in servers) - connections_before
             print(
                 f"{name}: {elapsed:.1f} s, {args.feeds / elapsed:.1f} feeds/s, {stored / elapsed:.0f} new entries/s "
-                f"({stored} new, {updated} feeds with updates so far); worker CPU {cpu_ms:.1f} ms per feed; "
+                f"({stored} new, {updated} feeds with updates so far); worker CPU {cpu_ms:.1f} ms per feed, "
+                f"PostgreSQL {postgres_ms:.1f} ms; "
                 f"{connections} connections opened"
             )
             return args.feeds / elapsed, cpu_ms

@@ -148,7 +148,8 @@ class EntryQuerySet(models.QuerySet):
 
 
 class Entry(models.Model):
-    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: (feed, identity) and (feed, -published_at) lead with it.
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="entries", db_index=False)
     identity = models.CharField(
         max_length=500, help_text=_("The entry id, else its link, else a hash of title + published date.")
     )
@@ -170,7 +171,8 @@ class Entry(models.Model):
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text=_("Who hid it.")
     )
     # Full-text search (PostgreSQL only; NULL on SQLite). Kept up to date by
-    # the trigger created in migration 0004_stream_search, so every write path
+    # the trigger created in migration 0004_stream_search (its function as of
+    # 0006_lighter_ingest_writes), so every write path
     # (the ingestion's raw upsert, bulk_create, the admin) fills it: weights
     # title A, summary B, content C, with the 'english' configuration (stems,
     # drops stop words). Its GIN index is created in the same migration.
@@ -195,13 +197,14 @@ class EntryLink(models.Model):
     """An outbound link found in an entry (normalized, tracking parameters
     removed), for "what we are all reading"."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="links")
+    # Links are read by entry only (the unique (entry, url) index serves that
+    # and the cascade): every other index would cost each stored link a write.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="links", db_index=False)
     url = models.URLField(max_length=2000)
-    domain = models.CharField(max_length=255, db_index=True)
+    domain = models.CharField(max_length=255)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entry", "url"], name="entrylink_unique_entry_url")]
-        indexes = [models.Index(fields=["url"], name="entrylink_url_idx")]
 
     def __str__(self) -> str:
         return self.url
