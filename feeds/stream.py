@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, Left, NullIf
 from django.utils.html import escape
@@ -279,7 +280,7 @@ def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | 
     function of its arguments alone but for the picks (read while building)."""
     if filters.narrows_subscriptions:
         # The feed's own moderation is checked outside (visible_q), once.
-        subs = Subscription.objects.shared_by_members().filter(feed=OuterRef("feed"))
+        subs = Subscription.objects.shared_by_members()
         if filters.kind:
             subs = subs.filter(kind=filters.kind)
         if filters.team:
@@ -292,7 +293,7 @@ def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | 
             else:  # SQLite has no JSON containment; match the quoted item in the JSON text.
                 subs = subs.filter(topics__icontains=f'"{filters.topic}"')
         # Narrower shared subscriptions imply the plain "shared" check.
-        entries = Entry.objects.filter(Exists(subs), Entry.objects.visible_q())
+        entries = Entry.objects.filter(_feed_among(subs), Entry.objects.visible_q())
     else:
         entries = Entry.objects.shared()
     if filters.picks:
@@ -314,6 +315,30 @@ def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | 
                     Q(title__icontains=word) | Q(summary__icontains=word) | Q(content__icontains=word)
                 )
     return entries
+
+
+def _feed_among(subscriptions: QuerySet[Subscription]) -> Q:
+    """Entries of the feeds of ``subscriptions``. On PostgreSQL the feed ids
+    are gathered once (``feed_id = ANY(ARRAY(subquery))``, a plan's InitPlan)
+    and each entry met on the newest-first walk is checked against them. The
+    correlated EXISTS it replaces was planned as a nested-loop semi join that
+    compared every entry walked with every one of a team's subscriptions:
+    12.8 ms against 2.4 ms for a team's first page at 100k entries. SQLite
+    (the embedded mode) keeps the EXISTS."""
+    if full_text():
+        return Q(_EqualsAny(F("feed_id"), ArraySubquery(subscriptions.order_by().values("feed_id"))))
+    return Q(Exists(subscriptions.filter(feed=OuterRef("feed"))))
+
+
+class _EqualsAny(Lookup):
+    """``lhs = ANY(rhs)``, rhs an array (PostgreSQL); used as an expression."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 def _sparse_matches(query: SearchQuery, text: str) -> list[int] | None:

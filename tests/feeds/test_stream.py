@@ -132,6 +132,43 @@ def test_unshared_paused_and_hidden_never_appear(client, world):
     assert hidden.pk not in [e.pk for e in stream_page(StreamFilters()).entries]
 
 
+def test_a_team_or_member_view_counts_only_what_its_people_share(client, world):
+    # The narrowed views gather their feeds once (PostgreSQL: feed_id = ANY(ARRAY(...)));
+    # the consent rules are the plain stream's: shared, not paused, active, not hidden.
+    research = world["research"]
+    unshared = FeedFactory(title="Ana's private list")
+    SubscriptionFactory(member=world["ana"], feed=unshared, is_shared=False)
+    EntryFactory(feed=unshared, title="Private to Ana", published_at=NOW)
+    paused = MemberFactory(display_name="Paused researcher", team=research, sharing_paused=True)
+    paused_feed = FeedFactory(title="Paused feed")
+    SubscriptionFactory(member=paused, feed=paused_feed)
+    EntryFactory(feed=paused_feed, title="From a paused member", published_at=NOW)
+    gone = MemberFactory(display_name="Former researcher", team=research)
+    gone.user.is_active = False
+    gone.user.save()
+    gone_feed = FeedFactory(title="Former feed")
+    SubscriptionFactory(member=gone, feed=gone_feed)
+    EntryFactory(feed=gone_feed, title="From a former member", published_at=NOW)
+    hidden_feed = FeedFactory(title="Moderated feed", hidden_at=NOW)
+    SubscriptionFactory(member=world["ben"], feed=hidden_feed)
+    EntryFactory(feed=hidden_feed, title="From a hidden feed", published_at=NOW)
+    EntryFactory(feed=world["account"], title="A hidden toot", published_at=NOW, hidden_at=NOW)
+    signed_in(client, world["chen"])
+
+    by_team = client.get(reverse("feeds:stream"), {"team": research.pk})
+    by_ana = client.get(reverse("feeds:stream"), {"member": world["ana"].pk})
+    by_team_sources = client.get(reverse("feeds:stream"), {"team": research.pk, "kind": "source"})
+
+    assert article_titles(by_team) == ["Notes from the data meetup", "Error budgets in practice"]
+    assert article_titles(by_ana) == ["Notes from the data meetup"]
+    assert article_titles(by_team_sources) == ["Error budgets in practice"]
+    Subscription.objects.filter(member=world["ana"], feed=unshared).update(is_shared=True)
+    assert article_titles(client.get(reverse("feeds:stream"), {"member": world["ana"].pk})) == [
+        "Private to Ana",
+        "Notes from the data meetup",
+    ]
+
+
 def test_names_come_from_shared_subscriptions_only(client, world):
     Subscription.objects.filter(member=world["chen"]).update(is_shared=False)
     Member.objects.filter(display_name="Zed 0").update(sharing_paused=True)
