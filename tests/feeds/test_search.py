@@ -98,6 +98,16 @@ def test_snippets_mark_matches_and_escape_everything_else(reader, feed):
     assert "Results for “kubernetes”" in text_of(response)
 
 
+def test_the_search_index_keeps_its_pending_list_short(db):
+    # Every search through the GIN index reads its whole pending list; 0007
+    # bounds it at 256 kB (32 pages) instead of the default 4 MB.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'entry_search_idx'")
+        (options,) = cursor.fetchone()
+
+    assert options == ["gin_pending_list_limit=256"]
+
+
 def test_the_vector_follows_every_write_path(feed):
     bulk = Entry.objects.bulk_create(
         [Entry(feed=feed, identity="bulk-1", title="Bulk written zanzibar", published_at=NOW)]
