@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, Left, NullIf
 from django.utils.html import escape
@@ -263,7 +262,7 @@ def _day_start(day: date, tz: tzinfo) -> datetime:
 def filtered_entries(filters: StreamFilters, *, tz: tzinfo = UTC) -> QuerySet[Entry]:
     """Visible entries narrowed by ``filters`` (no order, no page). Dates are
     whole days in ``tz`` (the member's time zone), ``until`` included."""
-    return _filtered(filters, tz=tz, matches=search_matches(filters))
+    return _filtered(filters, tz=tz, matches=search_matches(filters), feeds=narrowed_feeds(filters))
 
 
 def search_matches(filters: StreamFilters) -> tuple[int, ...] | None:
@@ -275,25 +274,20 @@ def search_matches(filters: StreamFilters) -> tuple[int, ...] | None:
     return None if sparse is None else tuple(sparse)
 
 
-def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | None) -> QuerySet[Entry]:
-    """``filtered_entries`` with the search's ``matches`` already decided: a
-    function of its arguments alone but for the picks (read while building)."""
-    if filters.narrows_subscriptions:
-        # The feed's own moderation is checked outside (visible_q), once.
-        subs = Subscription.objects.shared_by_members()
-        if filters.kind:
-            subs = subs.filter(kind=filters.kind)
-        if filters.team:
-            subs = subs.filter(member__team_id=filters.team)
-        if filters.member:
-            subs = subs.filter(member_id=filters.member)
-        if filters.topic:
-            if full_text():
-                subs = subs.filter(topics__contains=[filters.topic])
-            else:  # SQLite has no JSON containment; match the quoted item in the JSON text.
-                subs = subs.filter(topics__icontains=f'"{filters.topic}"')
-        # Narrower shared subscriptions imply the plain "shared" check.
-        entries = Entry.objects.filter(_feed_among(subs), Entry.objects.visible_q())
+def _filtered(
+    filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | None, feeds: tuple[int, ...] | None
+) -> QuerySet[Entry]:
+    """``filtered_entries`` with the search's ``matches`` and the narrowed
+    ``feeds`` already decided: a function of its arguments alone but for the
+    picks (read while building)."""
+    if feeds is not None:
+        # Narrower shared subscriptions imply the plain "shared" check; the
+        # feed's own moderation is checked here (visible_q), once.
+        entries = Entry.objects.filter(Entry.objects.visible_q(), feed_id__in=feeds)
+    elif filters.narrows_subscriptions:
+        entries = Entry.objects.filter(
+            Exists(_narrowed_subscriptions(filters).filter(feed=OuterRef("feed"))), Entry.objects.visible_q()
+        )
     else:
         entries = Entry.objects.shared()
     if filters.picks:
@@ -317,28 +311,41 @@ def _filtered(filters: StreamFilters, *, tz: tzinfo, matches: tuple[int, ...] | 
     return entries
 
 
-def _feed_among(subscriptions: QuerySet[Subscription]) -> Q:
-    """Entries of the feeds of ``subscriptions``. On PostgreSQL the feed ids
-    are gathered once (``feed_id = ANY(ARRAY(subquery))``, a plan's InitPlan)
-    and each entry met on the newest-first walk is checked against them. The
-    correlated EXISTS it replaces was planned as a nested-loop semi join that
-    compared every entry walked with every one of a team's subscriptions:
-    12.8 ms against 2.4 ms for a team's first page at 100k entries. SQLite
-    (the embedded mode) keeps the EXISTS."""
-    if full_text():
-        return Q(_EqualsAny(F("feed_id"), ArraySubquery(subscriptions.order_by().values("feed_id"))))
-    return Q(Exists(subscriptions.filter(feed=OuterRef("feed"))))
+def narrowed_feeds(filters: StreamFilters) -> tuple[int, ...] | None:
+    """On PostgreSQL, the feeds a team, member, kind or topic view draws on
+    (their shared subscriptions' feeds, ascending); None for the whole stream
+    and on SQLite, which checks each entry with an EXISTS instead.
+
+    Gathered first, the ids go into the page's query as a list, which
+    PostgreSQL checks each entry against with a hash and estimates from the
+    column's statistics. A correlated EXISTS was planned as a nested-loop
+    semi join that compared every entry walked with every subscription of
+    the team (12.8 ms against 2.4 ms of SQL for a team's first page at 100k
+    entries), and a subquery's array (``ANY(ARRAY(...))``) is searched
+    element by element, which a team with thousands of sources would feel."""
+    if not filters.narrows_subscriptions or not full_text():
+        return None
+    rows = values_rows(
+        ("stream-narrowed-feeds", filters.kind, filters.team, filters.member, filters.topic),
+        lambda: _narrowed_subscriptions(filters).order_by("feed_id").distinct().values_list("feed_id"),
+    )
+    return tuple(feed_id for (feed_id,) in rows)
 
 
-class _EqualsAny(Lookup):
-    """``lhs = ANY(rhs)``, rhs an array (PostgreSQL); used as an expression."""
-
-    lookup_name = "equals_any"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+def _narrowed_subscriptions(filters: StreamFilters) -> QuerySet[Subscription]:
+    subs = Subscription.objects.shared_by_members()
+    if filters.kind:
+        subs = subs.filter(kind=filters.kind)
+    if filters.team:
+        subs = subs.filter(member__team_id=filters.team)
+    if filters.member:
+        subs = subs.filter(member_id=filters.member)
+    if filters.topic:
+        if full_text():
+            subs = subs.filter(topics__contains=[filters.topic])
+        else:  # SQLite has no JSON containment; match the quoted item in the JSON text.
+            subs = subs.filter(topics__icontains=f'"{filters.topic}"')
+    return subs
 
 
 def _sparse_matches(query: SearchQuery, text: str) -> list[int] | None:
@@ -395,13 +402,14 @@ def stream_page(
     only", which depends on who is reading)."""
     key = cursor_decode(cursor)
     matches = search_matches(filters)
+    feeds = narrowed_feeds(filters)
     extra = _extra_columns(filters)
 
     def build(**at) -> QuerySet[Entry]:
         # ``at``: a date-ordered cursor's instant and id, passed to the memo
         # as values, so every later page shares one compiled query.
         after = Cursor(at["published_at"], at["pk"]) if at else key
-        return _page_rows(filters, key=after, tz=tz, page_size=page_size, narrow=narrow, matches=matches)
+        return _page_rows(filters, key=after, tz=tz, page_size=page_size, narrow=narrow, matches=matches, feeds=feeds)
 
     if filters.picks or narrow is not None:
         # Built from data read while building (the picks, the reader's
@@ -410,7 +418,7 @@ def stream_page(
     else:
         # Every other page's SQL is a function of these inputs alone.
         zone = tz if filters.since or filters.until else None  # days are the only thing tz changes
-        shape = ("stream-page", filters, zone, page_size, matches)
+        shape = ("stream-page", filters, zone, page_size, matches, feeds)
         if key is not None and key.rank is None:
             values = values_rows((*shape, "after"), build, published_at=key.published_at, pk=key.pk)
         else:
@@ -442,10 +450,11 @@ def _page_rows(
     page_size: int,
     narrow: Callable[[QuerySet[Entry]], QuerySet[Entry]] | None,
     matches: tuple[int, ...] | None,
+    feeds: tuple[int, ...] | None,
 ) -> QuerySet:
     """The page's query: ``page_size + 1`` rows of StreamRow's columns, then
     ``_extra_columns``."""
-    entries = _filtered(filters, tz=tz, matches=matches)
+    entries = _filtered(filters, tz=tz, matches=matches, feeds=feeds)
     if narrow is not None:
         entries = narrow(entries)
     rank: SearchRank | None = None
