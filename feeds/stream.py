@@ -410,10 +410,12 @@ def stream_page(
         # Every other page's SQL is a function of these inputs alone.
         zone = tz if filters.since or filters.until else None  # days are the only thing tz changes
         shape = ("stream-page", filters, zone, page_size, matches)
+        # A search is not prepared: its best plan depends on the word (see core.querymemo).
+        prepare = not filters.q
         if key is not None and key.rank is None:
-            values = values_rows((*shape, "after"), build, published_at=key.published_at, pk=key.pk)
+            values = values_rows((*shape, "after"), build, prepare=prepare, published_at=key.published_at, pk=key.pk)
         else:
-            values = values_rows((*shape, key), build)
+            values = values_rows((*shape, key), build, prepare=prepare)
     fixed = len(values[0]) - len(extra) if values else 0
     rows = [StreamRow(*row[:fixed], **dict(zip(extra, row[fixed:], strict=True))) for row in values]
     more = len(rows) > page_size

@@ -145,6 +145,15 @@ else:
     # transactions, so named (server-side) cursors, which .iterator() opens,
     # cannot live across them: turn them off (and set CONN_MAX_AGE=0).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+# The queries core.querymemo keeps are prepared on the server once per
+# connection (PostgreSQL then plans them once, not on every request). A
+# connection that changes hands between transactions (PgBouncer in
+# transaction mode, DATABASE_TRANSACTION_POOLING=1) cannot keep them.
+DATABASE_PREPARED_STATEMENTS = env.bool(
+    "DATABASE_PREPARED_STATEMENTS",
+    default=DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    and not DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------

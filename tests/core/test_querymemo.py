@@ -159,3 +159,147 @@ def test_a_value_the_orm_changes_on_its_way_is_built_afresh_each_time():
 def test_a_bool_value_is_refused_it_would_change_the_shape():
     with pytest.raises(TypeError, match="bool"):
         values_rows("flag", lambda on: Entry.objects.values_list("pk"), on=True)
+
+
+# --- Prepared on the server (PostgreSQL) -------------------------------------------
+
+
+@pytest.fixture
+def prepared(settings):
+    """Preparing on, and this connection holding no statement yet."""
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    querymemo._local.prepared = None
+
+
+def prepared_statements() -> dict[str, str]:
+    """This connection's prepared statements: name -> SQL text."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'plnorg_memo_%%'")
+        return dict(cursor.fetchall())
+
+
+def test_a_kept_query_is_prepared_once_then_executed_with_its_values(prepared):
+    sub = SubscriptionFactory(is_shared=True)
+    moments = [datetime(2024, 5, day, 12, tzinfo=UTC) for day in (1, 2, 3)]
+    first, second, _third = (EntryFactory(feed=sub.feed, title=f"Day {m.day}", published_at=m) for m in moments)
+    build = Builder(after(sub.feed_id))
+    before = set(prepared_statements())
+
+    with CaptureQueriesContext(connection) as queries:
+        one = values_rows("after", build, published_at=first.published_at, pk=first.pk)
+        two = values_rows("after", build, published_at=second.published_at, pk=second.pk)
+    added = {name: text for name, text in prepared_statements().items() if name not in before}
+
+    assert (one, two) == ([("Day 2",), ("Day 3",)], [("Day 3",)])
+    assert one == list(after(sub.feed_id)(first.published_at, first.pk))
+    statements = [query["sql"] for query in queries.captured_queries]
+    [name] = added
+    # Preparing is set-up, out of Django's query log: one query a call, as before.
+    assert [sql.split("(")[0] for sql in statements] == [f"EXECUTE {name}", f"EXECUTE {name}"]
+    assert f"{sub.feed_id}" in statements[0] and "$1" in added[name] and '"feeds_entry"' in added[name]
+
+
+def test_prepared_rows_follow_the_data_and_visibility_on_every_run(prepared):
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="Shared for now")
+    build = Builder(lambda: visible_titles(sub.feed_id))
+    assert [title for title, _ in values_rows("titles", build)] == ["Shared for now"]
+    EntryFactory(feed=sub.feed, title="Also shared")
+    assert [title for title, _ in values_rows("titles", build)] == ["Also shared", "Shared for now"]
+
+    Subscription.objects.filter(pk=sub.pk).update(is_shared=False)
+
+    assert values_rows("titles", build) == []
+    assert build.calls == 1
+
+
+def test_a_new_server_connection_prepares_again(prepared):
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="Kept")
+    build = Builder(lambda: visible_titles(sub.feed_id))
+    values_rows("titles", build)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a new server session looks like
+    querymemo._local.prepared = None  # as when Django opens a new connection
+
+    assert [title for title, _ in values_rows("titles", build)] == ["Kept"]
+    assert len(prepared_statements()) == 1
+
+
+def test_a_statement_the_server_refuses_runs_as_plain_sql_inside_a_transaction(prepared):
+    """``id + '1'``: as plain SQL the server reads the quoted 1 as a number;
+    prepared, the value is declared text and bigint + text does not exist.
+    The refused PREPARE is rolled back to its savepoint, the test's
+    transaction goes on, and the query runs as plain SQL every time (the
+    PREPARE itself is set-up, outside Django's query log)."""
+    from django.db.models.expressions import RawSQL
+
+    sub = SubscriptionFactory(is_shared=True)
+    entry = EntryFactory(feed=sub.feed, title="Counted")
+    build = Builder(
+        lambda: (
+            Entry.objects.filter(feed_id=sub.feed_id).annotate(next_id=RawSQL("id + %s", ["1"])).values_list("next_id")
+        )
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert values_rows("plus one", build) == [(entry.pk + 1,)]
+        assert values_rows("plus one", build) == [(entry.pk + 1,)]
+    assert Entry.objects.filter(feed_id=sub.feed_id).count() == 1  # the transaction goes on
+    assert prepared_statements() == {}
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", "SELECT"]
+
+
+def test_only_the_most_recent_statements_stay_prepared(prepared, monkeypatch):
+    monkeypatch.setattr(querymemo, "PREPARED_SIZE", 2)
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="One")
+    builders = [
+        Builder(lambda: Entry.objects.filter(feed_id=sub.feed_id).values_list("title")),
+        Builder(lambda: Entry.objects.filter(feed_id=sub.feed_id).values_list("pk")),
+        Builder(lambda: Entry.objects.filter(feed_id=sub.feed_id).values_list("title", "pk")),
+    ]
+
+    for n, build in enumerate(builders):
+        values_rows(f"statement {n}", build)
+
+    texts = prepared_statements().values()
+    assert len(texts) == 2
+    assert not [text for text in texts if text.startswith("PREPARE") and 'SELECT "feeds_entry"."title" FROM' in text]
+
+
+def test_turned_off_the_query_runs_as_plain_sql(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="Plain")
+    build = Builder(lambda: visible_titles(sub.feed_id))
+
+    with CaptureQueriesContext(connection) as queries:
+        values_rows("titles", build)
+        values_rows("titles", build)
+
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", "SELECT"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_the_server_forgot_are_run_plainly_then_prepared_again(settings):
+    """Outside a transaction, a session whose statements were dropped
+    (DISCARD ALL, as a pooler's reset does) still answers, then prepares anew."""
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    querymemo._local.prepared = None
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="Still here")
+    build = Builder(lambda: visible_titles(sub.feed_id))
+    values_rows("titles", build)
+    assert len(prepared_statements()) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")
+
+    assert [title for title, _ in values_rows("titles", build)] == ["Still here"]
+    assert prepared_statements() == {}
+    assert [title for title, _ in values_rows("titles", build)] == ["Still here"]
+    assert len(prepared_statements()) == 1

@@ -406,6 +406,14 @@ def test_demo_stream_has_several_hundred_entries_across_teams_and_platforms(db):
     assert len(teams - {None}) >= 3
 
 
+@pytest.fixture
+def plain_sql(settings):
+    """Queries run as SQL text, not as prepared statements (core.querymemo),
+    so their text can be read; tests/core/test_querymemo.py shows both ways
+    give the same rows."""
+    settings.DATABASE_PREPARED_STATEMENTS = False
+
+
 def _stream_sql(client, url: str) -> tuple[list[str], str]:
     """The SQL a stream page runs, and the page's "older" link."""
     with CaptureQueriesContext(connection) as queries:
@@ -431,7 +439,7 @@ def _entry_queries(sql: list[str]) -> list[str]:
         pytest.param({"q": "bulk", "order": "relevance"}, id="search-by-relevance"),
     ],
 )
-def test_stream_sql_never_uses_offset_nor_counts_entries(client, world, filters):
+def test_stream_sql_never_uses_offset_nor_counts_entries(client, world, filters, plain_sql):
     Entry.objects.bulk_create(
         [
             Entry(feed=world["account"], identity=f"bulk-{i}", title=f"Bulk {i:02d}", published_at=NOW - timedelta(days=1, minutes=i))
@@ -459,7 +467,7 @@ def test_stream_sql_never_uses_offset_nor_counts_entries(client, world, filters)
     assert re.search(rf'"feeds_entry"\."id" [<>]=? {key.pk}\b', keyset[0]), keyset[0]
 
 
-def test_the_page_query_joins_each_feed_once_and_reads_only_what_a_row_shows(client, world):
+def test_the_page_query_joins_each_feed_once_and_reads_only_what_a_row_shows(client, world, plain_sql):
     """Entry.objects.shared() checks the feed's moderation on the feed the
     page already joins (the subquery would otherwise join it again, which
     cost the planner more than the scan), and a row reads its columns only."""
