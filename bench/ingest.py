@@ -179,8 +179,9 @@ class RssSampler(threading.Thread):
     @staticmethod
     def postgres_cpu_seconds() -> float:
         """CPU time used so far by every PostgreSQL process on this machine
-        alive at both readings (its backends store what the workers send; a
-        quiet machine has no other)."""
+        (its backends store what the workers send; a quiet machine has no
+        other): the living ones' own, plus what the postmaster's ended
+        children used (a fetch thread's connection ends with its batch)."""
         total = 0
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -190,7 +191,7 @@ class RssSampler(threading.Thread):
                     continue
                 if head.endswith("(postgres"):
                     fields = tail.split()
-                    total += int(fields[11]) + int(fields[12])
+                    total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
         return total / os.sysconf("SC_CLK_TCK")
 
     def peak_mb(self) -> float:
