@@ -303,3 +303,26 @@ def test_statements_the_server_forgot_are_run_plainly_then_prepared_again(settin
     assert prepared_statements() == {}
     assert [title for title, _ in values_rows("titles", build)] == ["Still here"]
     assert len(prepared_statements()) == 1
+
+
+def test_a_literal_percent_in_the_sql_survives_preparing(prepared):
+    """Django writes a literal % in SQL as %% (psycopg2's escape); the
+    prepared text must hold one %, and each %s its own $n, in order."""
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    sub = SubscriptionFactory(is_shared=True)
+    EntryFactory(feed=sub.feed, title="100% done")
+    EntryFactory(feed=sub.feed, title="half done")
+    build = Builder(
+        lambda: (
+            Entry.objects.filter(feed_id=sub.feed_id)
+            .annotate(tag=RawSQL("%s || '%%'", ["x"]))
+            .filter(RawSQL("title LIKE '100%%' || %s", [" done"], output_field=BooleanField()))
+            .values_list("title", "tag")
+        )
+    )
+
+    assert values_rows("percent", build) == [("100% done", "x%")] == values_rows("percent", build)
+    [text] = prepared_statements().values()
+    assert "($1 || '%')" in text and '"feed_id" = $2' in text and "LIKE '100%' || $3" in text
